@@ -1,0 +1,339 @@
+"""The scalar autograd engine: `Value`, topological order, `backward()` and `no_grad`."""
+
+from __future__ import annotations
+
+import numbers
+from typing import Iterable, Iterator, Sequence
+
+from .ops import OPS, Op
+
+_grad_enabled = True  # flipped by no_grad(); read by every op
+
+
+class no_grad:
+    """Context manager (or decorator) under which ops record no parents, as ``torch.no_grad``.
+
+    Results built inside are leaves: nothing to backprop through, nothing kept alive.
+    Use it for evaluation and for optimizer steps. The flag is global to the process.
+    """
+
+    def __enter__(self) -> no_grad:
+        global _grad_enabled
+        self._previous = _grad_enabled
+        _grad_enabled = False
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        global _grad_enabled
+        _grad_enabled = self._previous
+
+    def __call__(self, func):  # type: ignore[no-untyped-def]
+        import functools
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+            with no_grad():
+                return func(*args, **kwargs)
+
+        return wrapper
+
+
+def is_grad_enabled() -> bool:
+    """True unless inside ``no_grad()``."""
+    return _grad_enabled
+
+
+def _to_float(x: object, op: str) -> float:
+    """Turn a real number into a float, or raise TypeError naming its type and the op."""
+    # bool is an int, which is fine; str, None, complex and containers are not real numbers
+    if isinstance(x, numbers.Real):
+        return float(x)
+    raise TypeError(f"{op}: expected a real number or a Value, got {type(x).__name__} {x!r:.40}")
+
+
+class Value:
+    """A scalar in a computation graph: its data, its gradient and how it was made.
+
+    ``_prev`` holds the parents (a tuple, so ``a*a`` keeps both edges) and ``_local``
+    the local derivative d self / d parent on each edge, computed during the forward
+    pass. There is no closure per node, so a dropped graph is freed by reference
+    counting alone, and ``backward()`` is one flat loop over the edges.
+    """
+
+    __slots__ = ("data", "grad", "_prev", "_local", "_op", "label", "__weakref__")
+
+    def __init__(self, data: float, label: str = "") -> None:
+        if isinstance(data, Value):
+            raise TypeError("Value: got a Value; use it directly, or Value(v.data) for a new leaf")
+        self.data = data if type(data) is float else _to_float(data, "Value")
+        self.grad = 0.0
+        self._prev: tuple[Value, ...] = ()
+        self._local: tuple[float, ...] = ()
+        self._op = ""
+        self.label = label
+
+    # ---- what a learner reads -------------------------------------------------------------
+
+    @property
+    def parents(self) -> tuple[Value, ...]:
+        """The Values this one was computed from, in argument order (empty for a leaf)."""
+        return self._prev
+
+    @property
+    def op(self) -> str:
+        """The name of the op that made this Value ('' for a leaf)."""
+        return self._op
+
+    @property
+    def local_grads(self) -> tuple[float, ...]:
+        """d self / d parent for each parent, as computed in the forward pass."""
+        return self._local
+
+    @property
+    def edges(self) -> tuple[tuple[Value, float], ...]:
+        """(parent, local derivative) pairs: the edges the chain rule walks."""
+        return tuple(zip(self._prev, self._local))
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for inputs and parameters (and anything built under no_grad)."""
+        return not self._prev
+
+    def item(self) -> float:
+        """The data as a Python float, as ``torch.Tensor.item()``."""
+        return self.data
+
+    def __float__(self) -> float:
+        return self.data
+
+    def __repr__(self) -> str:
+        label = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
+
+    # ---- + and * make up nearly every node of a network, so they are written out in full ----
+    # They compute exactly what their entries in ops.OPS say (a test checks it); the generic
+    # path below costs a few function calls per node, which is most of the time of a step.
+
+    def __add__(self, other: Value | float) -> Value:
+        if type(other) is not Value:
+            other = _as_value(other, "+")
+        out = _new(Value)
+        out.data = self.data + other.data
+        out.grad = 0.0
+        if _grad_enabled:
+            out._prev = (self, other)
+            out._local = (1.0, 1.0)
+        else:
+            out._prev = out._local = ()
+        out._op = "+"
+        out.label = ""
+        return out
+
+    def __mul__(self, other: Value | float) -> Value:
+        if type(other) is not Value:
+            other = _as_value(other, "*")
+        out = _new(Value)
+        a = self.data
+        b = other.data
+        out.data = a * b
+        out.grad = 0.0
+        if _grad_enabled:
+            out._prev = (self, other)
+            out._local = (b, a)
+        else:
+            out._prev = out._local = ()
+        out._op = "*"
+        out.label = ""
+        return out
+
+    def __radd__(self, other: float) -> Value:
+        return _as_value(other, "+") + self
+
+    def __rmul__(self, other: float) -> Value:
+        return _as_value(other, "*") * self
+
+    def __sub__(self, other: Value | float) -> Value:
+        return _apply(OPS["-"], (self, _as_value(other, "-")))
+
+    def __rsub__(self, other: float) -> Value:
+        return _apply(OPS["-"], (_as_value(other, "-"), self))
+
+    def __truediv__(self, other: Value | float) -> Value:
+        return _apply(OPS["/"], (self, _as_value(other, "/")))
+
+    def __rtruediv__(self, other: float) -> Value:
+        return _apply(OPS["/"], (_as_value(other, "/"), self))
+
+    def __neg__(self) -> Value:
+        return _apply(OPS["neg"], (self,))
+
+    def __pow__(self, exponent: Value | float) -> Value:
+        if isinstance(exponent, Value):
+            return _apply(OPS["pow"], (self, exponent))
+        n = _to_float(exponent, "**")
+        return _apply(OPS["**"], (self,), (n,), op_label=f"**{n:g}")
+
+    def __rpow__(self, base: float) -> Value:
+        return _apply(OPS["pow"], (_as_value(base, "**"), self))
+
+    def __abs__(self) -> Value:
+        return _apply(OPS["abs"], (self,))
+
+    # ---- functions as methods, PyTorch style: v.exp(), v.relu() ----
+
+    def exp(self) -> Value:
+        """e ** self. Raises OverflowError past exp(709.78), the largest float."""
+        return _apply(OPS["exp"], (self,))
+
+    def log(self) -> Value:
+        """Natural logarithm; ValueError for inputs <= 0."""
+        return _apply(OPS["log"], (self,))
+
+    def sqrt(self) -> Value:
+        """Square root; ValueError for negative inputs, infinite slope at 0."""
+        return _apply(OPS["sqrt"], (self,))
+
+    def tanh(self) -> Value:
+        """tanh(x) = (e**x - e**-x) / (e**x + e**-x); finite for every input."""
+        return _apply(OPS["tanh"], (self,))
+
+    def sigmoid(self) -> Value:
+        """1 / (1 + e**-x), computed without overflow for any input."""
+        return _apply(OPS["sigmoid"], (self,))
+
+    def relu(self) -> Value:
+        """max(0, x); the gradient at 0 is 0, as in PyTorch."""
+        return _apply(OPS["relu"], (self,))
+
+    def leaky_relu(self, negative_slope: float = 0.01) -> Value:
+        """x for x > 0, else negative_slope * x (PyTorch's default slope)."""
+        slope = _to_float(negative_slope, "leaky_relu")
+        return _apply(OPS["leaky_relu"], (self,), (slope,))
+
+    def prelu(self, slope: Value) -> Value:
+        """Leaky relu whose negative slope is itself a Value, so it can be learned."""
+        return _apply(OPS["prelu"], (self, _as_value(slope, "prelu")))
+
+    def step(self) -> Value:
+        """Binary step: 1.0 for x > 0, else 0.0. Its gradient is 0, so nothing learns through it."""
+        return _apply(OPS["step"], (self,))
+
+    # ---- backprop ----
+
+    def backward(self, gradient: float = 1.0) -> None:
+        """Fill in d self / d v as ``v.grad`` for every Value v this one depends on.
+
+        The output is seeded with ``gradient`` (1 by default). Grads of the graph's
+        intermediate nodes are reset first and leaves accumulate, as in PyTorch:
+        calling it twice doubles leaf grads and never compounds intermediate ones.
+        """
+        order = topological_order(self)
+        for v in order:
+            if v._prev:
+                v.grad = 0.0
+        self.grad += gradient
+        for v in reversed(order):
+            g = v.grad
+            if g:  # a zero gradient (a dead relu, say) would add nothing upstream
+                for parent, local in zip(v._prev, v._local):
+                    parent.grad += g * local
+
+
+_new = object.__new__
+
+
+def _as_value(x: object, op: str) -> Value:
+    return x if isinstance(x, Value) else Value(_to_float(x, op))
+
+
+def _apply(op: Op, inputs: tuple[Value, ...], params: tuple[float, ...] = (), op_label: str = "") -> Value:
+    """Run ``op`` on the data of ``inputs`` and record the result as a new node."""
+    xs = [v.data for v in inputs]
+    out = _new(Value)
+    out.data = data = op.forward(*xs, *params)
+    out.grad = 0.0
+    if _grad_enabled:
+        out._prev = inputs
+        out._local = op.derivative(data, *xs, *params)
+    else:
+        out._prev = out._local = ()
+    out._op = op_label or op.name
+    out.label = ""
+    return out
+
+
+def _apply_nary(op: Op, inputs: tuple[Value, ...], xs: tuple[float, ...]) -> Value:
+    """Record an n-ary op whose inputs' data ``xs`` are already gathered."""
+    out = _new(Value)
+    out.data = data = op.forward(xs)
+    out.grad = 0.0
+    if _grad_enabled:
+        out._prev = inputs
+        out._local = op.derivative(data, xs)
+    else:
+        out._prev = out._local = ()
+    out._op = op.name
+    out.label = ""
+    return out
+
+
+def _as_values(xs: Iterable[Value | float], op: str) -> tuple[Value, ...]:
+    return tuple(x if type(x) is Value else _as_value(x, op) for x in xs)
+
+
+def sum(values: Iterable[Value | float]) -> Value:  # noqa: A001 - mirrors torch.sum
+    """x1 + x2 + ... as one node, so a 20,000-term sum backprops without a deep chain."""
+    vs = _as_values(values, "sum")
+    return _apply_nary(OPS["sum"], vs, tuple(v.data for v in vs))
+
+
+def dot(ws: Sequence[Value | float], xs: Sequence[Value | float], bias: Value | float | None = None) -> Value:
+    """w1*x1 + w2*x2 + ... (+ bias) as one node: d/dwi = xi, d/dxi = wi, d/dbias = 1."""
+    ws_ = _as_values(ws, "dot")
+    xs_ = _as_values(xs, "dot")
+    if len(ws_) != len(xs_):
+        raise ValueError(f"dot: got {len(ws_)} weights but {len(xs_)} inputs; they must match")
+    out = _apply_nary(OPS["dot"], ws_ + xs_, tuple([w.data for w in ws_] + [x.data for x in xs_]))
+    if bias is None:
+        return out
+    b = _as_value(bias, "dot")
+    out.data += b.data
+    if out._prev:
+        out._prev += (b,)
+        out._local += (1.0,)
+    return out
+
+
+def logsumexp(values: Iterable[Value | float]) -> Value:
+    """log(e**x1 + e**x2 + ...) computed stably; its gradient is the softmax of the inputs."""
+    vs = _as_values(values, "logsumexp")
+    if not vs:
+        raise ValueError("logsumexp: needs at least one value")
+    return _apply_nary(OPS["logsumexp"], vs, tuple(v.data for v in vs))
+
+
+def topological_order(root: Value) -> list[Value]:
+    """Every Value ``root`` depends on, parents before children, ``root`` last.
+
+    An explicit stack instead of recursion, so a chain of a million nodes works at
+    Python's default recursion limit.
+    """
+    order: list[Value] = []
+    visited = {root}
+    stack: list[tuple[Value, Iterator[Value]]] = [(root, iter(root._prev))]
+    while stack:
+        node, parents = stack[-1]
+        for p in parents:
+            if p not in visited:
+                visited.add(p)
+                if p._prev:
+                    stack.append((p, iter(p._prev)))
+                    break
+                order.append(p)  # a leaf is finished at once
+        else:
+            stack.pop()
+            order.append(node)
+    return order
+
+
+__all__ = ["Value", "no_grad", "is_grad_enabled", "sum", "dot", "logsumexp", "topological_order"]

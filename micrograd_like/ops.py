@@ -1,0 +1,156 @@
+"""Every scalar operation once, as data: its forward on floats and its local derivatives."""
+
+from __future__ import annotations
+
+import math
+import operator
+from dataclasses import dataclass
+from typing import Callable
+
+
+@dataclass(frozen=True)
+class Op:
+    """One operation of the engine.
+
+    ``forward(*inputs, *params)`` computes the output from plain floats;
+    ``derivative(out, *inputs, *params)`` returns d out / d input for each input,
+    in order. ``domain`` names the inputs where the op is defined and smooth;
+    ``testing.strategies`` reads it to draw valid inputs, so a new op gets tested
+    without anyone writing a test for it.
+    """
+
+    name: str
+    arity: int
+    forward: Callable[..., float]
+    derivative: Callable[..., tuple[float, ...]]
+    domain: str = "real"
+    params: tuple[str, ...] = ()
+    doc: str = ""
+
+
+def _fmt(x: float) -> str:
+    return repr(float(x))
+
+
+def _div(a: float, b: float) -> float:
+    if b == 0.0:
+        raise ZeroDivisionError(f"'/': division by zero ({_fmt(a)} / {_fmt(b)})")
+    return a / b
+
+
+def _pow(x: float, n: float) -> float:
+    """x ** n with the error cases spelled out instead of a complex number or a bare message."""
+    if x == 0.0 and n < 0:
+        raise ZeroDivisionError(f"'**': 0.0 cannot be raised to the negative power {_fmt(n)}")
+    if x < 0.0 and not float(n).is_integer():
+        raise ValueError(
+            f"'**': a negative base ({_fmt(x)}) to the fractional power {_fmt(n)} is not a real number"
+        )
+    try:
+        return x**n
+    except OverflowError:
+        raise OverflowError(f"'**': {_fmt(x)} ** {_fmt(n)} is too large for a float") from None
+
+
+def _pow_derivative(out: float, x: float, n: float) -> tuple[float]:
+    if n == 0:
+        return (0.0,)
+    if x == 0.0 and n < 1:
+        # the slope of x**n at 0 for 0 < n < 1 is infinite; say so rather than clamp it
+        return (math.inf,)
+    return (n * _pow(x, n - 1),)
+
+
+def _vpow(a: float, b: float) -> float:
+    if a <= 0.0:
+        raise ValueError(
+            f"'**': the base must be positive when the exponent is a Value, got base {_fmt(a)} "
+            "(d/db a**b = a**b * log(a) needs log(a))"
+        )
+    return _pow(a, b)
+
+
+def _exp(x: float) -> float:
+    try:
+        return math.exp(x)
+    except OverflowError:
+        raise OverflowError(f"exp: exp({_fmt(x)}) is too large for a float (the limit is exp(709.78))") from None
+
+
+def _log(x: float) -> float:
+    if x <= 0.0:
+        raise ValueError(f"log: undefined for {_fmt(x)} (log needs a positive input)")
+    return math.log(x)
+
+
+def _sqrt(x: float) -> float:
+    if x < 0.0:
+        raise ValueError(f"sqrt: undefined for {_fmt(x)} (sqrt needs a non-negative input)")
+    return math.sqrt(x)
+
+
+def _sigmoid(x: float) -> float:
+    # exp of a non-positive number never overflows, so pick the form that only ever needs one
+    if x >= 0.0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+def _sign(x: float) -> float:
+    # d|x|/dx at 0 is 0, as in PyTorch
+    return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0)
+
+
+def _logsumexp(xs: tuple[float, ...]) -> float:
+    # shifting by the max keeps every exp <= 1, so logits of 1000 are fine
+    m = max(xs)
+    return m + math.log(math.fsum(math.exp(x - m) for x in xs))
+
+
+def _dot(ws_then_xs: tuple[float, ...]) -> float:
+    half = len(ws_then_xs) // 2
+    return sum(map(operator.mul, ws_then_xs[:half], ws_then_xs[half:]))
+
+
+UNARY_AND_BINARY: tuple[Op, ...] = (
+    Op("+", 2, operator.add, lambda out, a, b: (1.0, 1.0), doc="a + b"),
+    Op("-", 2, operator.sub, lambda out, a, b: (1.0, -1.0), doc="a - b"),
+    Op("*", 2, operator.mul, lambda out, a, b: (b, a), doc="a * b"),
+    Op("/", 2, _div, lambda out, a, b: (1.0 / b, -a / (b * b)), domain="nonzero divisor", doc="a / b"),
+    Op("neg", 1, operator.neg, lambda out, x: (-1.0,), doc="-x"),
+    Op("**", 1, _pow, _pow_derivative, domain="power", params=("exponent",),
+       doc="x ** n for a number n: d/dx = n * x**(n-1)"),
+    Op("pow", 2, _vpow, lambda out, a, b: (b * _pow(a, b - 1), out * math.log(a)), domain="positive base",
+       doc="a ** b for a Value exponent: d/da = b * a**(b-1), d/db = a**b * log(a)"),
+    Op("abs", 1, abs, lambda out, x: (_sign(x),), domain="kink at 0", doc="|x|: d/dx = sign(x), 0 at 0"),
+    Op("exp", 1, _exp, lambda out, x: (out,), domain="below 709", doc="e**x: d/dx = e**x"),
+    Op("log", 1, _log, lambda out, x: (1.0 / x,), domain="positive", doc="natural log: d/dx = 1/x"),
+    Op("sqrt", 1, _sqrt, lambda out, x: (0.5 / out if out else math.inf,), domain="positive",
+       doc="sqrt(x): d/dx = 1 / (2 sqrt(x))"),
+    Op("tanh", 1, math.tanh, lambda out, x: (1.0 - out * out,), doc="tanh(x): d/dx = 1 - tanh(x)**2"),
+    Op("sigmoid", 1, _sigmoid, lambda out, x: (out * (1.0 - out),),
+       doc="1 / (1 + e**-x): d/dx = s(x) * (1 - s(x))"),
+    Op("relu", 1, lambda x: x if x > 0.0 else 0.0, lambda out, x: (1.0 if x > 0.0 else 0.0,),
+       domain="kink at 0", doc="max(0, x): d/dx = 1 for x > 0, else 0 (0 at 0, as in PyTorch)"),
+    Op("leaky_relu", 1, lambda x, slope: x if x > 0.0 else slope * x,
+       lambda out, x, slope: (1.0 if x > 0.0 else slope,), domain="kink at 0", params=("negative_slope",),
+       doc="x for x > 0, else negative_slope * x"),
+    Op("prelu", 2, lambda x, a: x if x > 0.0 else a * x,
+       lambda out, x, a: (1.0, 0.0) if x > 0.0 else (a, x), domain="kink at 0",
+       doc="leaky relu whose slope a is a Value that learns: d/dx = 1 or a, d/da = 0 or x"),
+    Op("step", 1, lambda x: 1.0 if x > 0.0 else 0.0, lambda out, x: (0.0,), domain="kink at 0",
+       doc="binary step: 1 for x > 0, else 0. Its derivative is 0 everywhere it exists, "
+           "so no gradient flows through it and it cannot be trained by backprop"),
+)
+
+# n-ary ops take all their inputs as one flat tuple of floats
+NARY: tuple[Op, ...] = (
+    Op("sum", -1, sum, lambda out, xs: (1.0,) * len(xs), doc="x1 + x2 + ...: d/dxi = 1"),
+    Op("dot", -1, _dot, lambda out, wx: wx[len(wx) // 2:] + wx[: len(wx) // 2],
+       doc="w1*x1 + w2*x2 + ... (+ bias): d/dwi = xi, d/dxi = wi"),
+    Op("logsumexp", -1, _logsumexp, lambda out, xs: tuple(math.exp(x - out) for x in xs),
+       doc="log(e**x1 + e**x2 + ...): d/dxi = softmax(x)i"),
+)
+
+OPS: dict[str, Op] = {op.name: op for op in UNARY_AND_BINARY + NARY}
