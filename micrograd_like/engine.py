@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+from operator import attrgetter
 from typing import Iterable, Iterator, Sequence
 
 from .ops import OPS, Op
@@ -227,19 +228,28 @@ class Value:
         intermediate nodes are reset first and leaves accumulate, as in PyTorch:
         calling it twice doubles leaf grads and never compounds intermediate ones.
         """
-        order = topological_order(self)
+        order = _interior_order(self)
         for v in order:
-            if v._prev:
-                v.grad = 0.0
+            v.grad = 0.0
         self.grad += gradient
         for v in reversed(order):
             g = v.grad
-            if g:  # a zero gradient (a dead relu, say) would add nothing upstream
-                for parent, local in zip(v._prev, v._local):
+            if not g:
+                continue  # a zero gradient (a dead relu, say) would add nothing upstream
+            parents = v._prev
+            if len(parents) == 2:
+                # nearly every node is binary; unpacking beats zip() here by 2x
+                a, b = parents
+                da, db = v._local
+                a.grad += g * da
+                b.grad += g * db
+            else:
+                for parent, local in zip(parents, v._local):
                     parent.grad += g * local
 
 
 _new = object.__new__
+_data = attrgetter("data")
 
 
 def _as_value(x: object, op: str) -> Value:
@@ -248,7 +258,7 @@ def _as_value(x: object, op: str) -> Value:
 
 def _apply(op: Op, inputs: tuple[Value, ...], params: tuple[float, ...] = (), op_label: str = "") -> Value:
     """Run ``op`` on the data of ``inputs`` and record the result as a new node."""
-    xs = [v.data for v in inputs]
+    xs = tuple(map(_data, inputs))
     out = _new(Value)
     out.data = data = op.forward(*xs, *params)
     out.grad = 0.0
@@ -262,8 +272,9 @@ def _apply(op: Op, inputs: tuple[Value, ...], params: tuple[float, ...] = (), op
     return out
 
 
-def _apply_nary(op: Op, inputs: tuple[Value, ...], xs: tuple[float, ...]) -> Value:
-    """Record an n-ary op whose inputs' data ``xs`` are already gathered."""
+def _apply_nary(op: Op, inputs: tuple[Value, ...]) -> Value:
+    """Record an n-ary op, which takes the data of all its inputs as one tuple."""
+    xs = tuple(map(_data, inputs))
     out = _new(Value)
     out.data = data = op.forward(xs)
     out.grad = 0.0
@@ -278,30 +289,32 @@ def _apply_nary(op: Op, inputs: tuple[Value, ...], xs: tuple[float, ...]) -> Val
 
 
 def _as_values(xs: Iterable[Value | float], op: str) -> tuple[Value, ...]:
-    return tuple(x if type(x) is Value else _as_value(x, op) for x in xs)
+    xs = tuple(xs)
+    for x in xs:
+        if type(x) is not Value:
+            return tuple(_as_value(x, op) for x in xs)
+    return xs  # the common case: already Values, nothing to convert
 
 
 def sum(values: Iterable[Value | float]) -> Value:  # noqa: A001 - mirrors torch.sum
     """x1 + x2 + ... as one node, so a 20,000-term sum backprops without a deep chain."""
     vs = _as_values(values, "sum")
-    return _apply_nary(OPS["sum"], vs, tuple(v.data for v in vs))
+    return _apply_nary(OPS["sum"], vs)
 
 
-def dot(ws: Sequence[Value | float], xs: Sequence[Value | float], bias: Value | float | None = None) -> Value:
-    """w1*x1 + w2*x2 + ... (+ bias) as one node: d/dwi = xi, d/dxi = wi, d/dbias = 1."""
+def dot(ws: Iterable[Value | float], xs: Iterable[Value | float], bias: Value | float | None = None) -> Value:
+    """w1*x1 + w2*x2 + ... (+ bias) as one node: d/dwi = xi, d/dxi = wi, d/dbias = 1.
+
+    This is a neuron's weighted sum in a single node, which is what makes the
+    fused ``nn`` layers fast: one node and one flat loop per neuron instead of
+    2n binary nodes.
+    """
     ws_ = _as_values(ws, "dot")
     xs_ = _as_values(xs, "dot")
     if len(ws_) != len(xs_):
         raise ValueError(f"dot: got {len(ws_)} weights but {len(xs_)} inputs; they must match")
-    out = _apply_nary(OPS["dot"], ws_ + xs_, tuple([w.data for w in ws_] + [x.data for x in xs_]))
-    if bias is None:
-        return out
-    b = _as_value(bias, "dot")
-    out.data += b.data
-    if out._prev:
-        out._prev += (b,)
-        out._local += (1.0,)
-    return out
+    inputs = ws_ + xs_ if bias is None else ws_ + xs_ + (_as_value(bias, "dot"),)
+    return _apply_nary(OPS["dot"], inputs)
 
 
 def logsumexp(values: Iterable[Value | float]) -> Value:
@@ -309,11 +322,21 @@ def logsumexp(values: Iterable[Value | float]) -> Value:
     vs = _as_values(values, "logsumexp")
     if not vs:
         raise ValueError("logsumexp: needs at least one value")
-    return _apply_nary(OPS["logsumexp"], vs, tuple(v.data for v in vs))
+    return _apply_nary(OPS["logsumexp"], vs)
 
 
 def topological_order(root: Value) -> list[Value]:
-    """Every Value ``root`` depends on, parents before children, ``root`` last.
+    """Every Value ``root`` depends on, parents before children, ``root`` last."""
+    return _depth_first(root, include_leaves=True)
+
+
+def _interior_order(root: Value) -> list[Value]:
+    """The non-leaf Values ``root`` depends on, parents first: all that backward() visits."""
+    return _depth_first(root, include_leaves=False)
+
+
+def _depth_first(root: Value, include_leaves: bool) -> list[Value]:
+    """Post-order depth-first walk of the parents of ``root``.
 
     An explicit stack instead of recursion, so a chain of a million nodes works at
     Python's default recursion limit.
@@ -329,10 +352,12 @@ def topological_order(root: Value) -> list[Value]:
                 if p._prev:
                     stack.append((p, iter(p._prev)))
                     break
-                order.append(p)  # a leaf is finished at once
+                if include_leaves:
+                    order.append(p)  # a leaf is finished as soon as it is seen
         else:
             stack.pop()
-            order.append(node)
+            if node._prev or include_leaves:
+                order.append(node)
     return order
 
 

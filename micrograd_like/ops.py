@@ -108,9 +108,16 @@ def _logsumexp(xs: tuple[float, ...]) -> float:
     return m + math.log(math.fsum(math.exp(x - m) for x in xs))
 
 
-def _dot(ws_then_xs: tuple[float, ...]) -> float:
-    half = len(ws_then_xs) // 2
-    return sum(map(operator.mul, ws_then_xs[:half], ws_then_xs[half:]))
+def _dot(wxb: tuple[float, ...]) -> float:
+    """w.x (+ b): the first half of ``wxb`` are weights, the second inputs, an odd last one the bias."""
+    n = len(wxb) // 2
+    total = sum(map(operator.mul, wxb[:n], wxb[n : 2 * n]))
+    return total + wxb[-1] if len(wxb) % 2 else total
+
+
+def _dot_derivative(out: float, wxb: tuple[float, ...]) -> tuple[float, ...]:
+    n = len(wxb) // 2
+    return wxb[n : 2 * n] + wxb[:n] + (1.0,) * (len(wxb) % 2)
 
 
 UNARY_AND_BINARY: tuple[Op, ...] = (
@@ -147,8 +154,7 @@ UNARY_AND_BINARY: tuple[Op, ...] = (
 # n-ary ops take all their inputs as one flat tuple of floats
 NARY: tuple[Op, ...] = (
     Op("sum", -1, sum, lambda out, xs: (1.0,) * len(xs), doc="x1 + x2 + ...: d/dxi = 1"),
-    Op("dot", -1, _dot, lambda out, wx: wx[len(wx) // 2:] + wx[: len(wx) // 2],
-       doc="w1*x1 + w2*x2 + ... (+ bias): d/dwi = xi, d/dxi = wi"),
+    Op("dot", -1, _dot, _dot_derivative, doc="w1*x1 + w2*x2 + ... (+ b): d/dwi = xi, d/dxi = wi, d/db = 1"),
     Op("logsumexp", -1, _logsumexp, lambda out, xs: tuple(math.exp(x - out) for x in xs),
        doc="log(e**x1 + e**x2 + ...): d/dxi = softmax(x)i"),
 )
