@@ -67,6 +67,8 @@ class Value:
         if isinstance(data, Value):
             raise TypeError("Value: got a Value; use it directly, or Value(v.data) for a new leaf")
         self.data = data if type(data) is float else _to_float(data, "Value")
+        if type(label) is not str:
+            raise TypeError(f"Value: label must be a str, got {type(label).__name__}")
         self.grad = 0.0
         self._prev: tuple[Value, ...] = ()
         self._local: tuple[float, ...] = ()
