@@ -260,7 +260,10 @@ def _as_value(x: object, op: str) -> Value:
 
 def _apply(op: Op, inputs: tuple[Value, ...], params: tuple[float, ...] = (), op_label: str = "") -> Value:
     """Run ``op`` on the data of ``inputs`` and record the result as a new node."""
-    xs = tuple(map(_data, inputs))
+    if len(inputs) == 1:
+        xs: tuple[float, ...] = (inputs[0].data,)  # most ops are unary; skip the generic gather
+    else:
+        xs = tuple(map(_data, inputs))
     out = _new(Value)
     out.data = data = op.forward(*xs, *params)
     out.grad = 0.0
