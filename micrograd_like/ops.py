@@ -12,6 +12,8 @@ from typing import Callable
 class Op:
     """One operation of the engine.
 
+    ``method`` names what runs it: a ``Value`` method (``"__mul__"``, ``"exp"``) or,
+    for n-ary ops, a function of ``micrograd_like``.
     ``forward(*inputs, *params)`` computes the output from plain floats;
     ``derivative(out, *inputs, *params)`` returns d out / d input for each input,
     in order. ``domain`` names the inputs where the op is defined and smooth;
@@ -21,6 +23,7 @@ class Op:
 
     name: str
     arity: int
+    method: str
     forward: Callable[..., float]
     derivative: Callable[..., tuple[float, ...]]
     domain: str = "real"
@@ -121,41 +124,41 @@ def _dot_derivative(out: float, wxb: tuple[float, ...]) -> tuple[float, ...]:
 
 
 UNARY_AND_BINARY: tuple[Op, ...] = (
-    Op("+", 2, operator.add, lambda out, a, b: (1.0, 1.0), doc="a + b"),
-    Op("-", 2, operator.sub, lambda out, a, b: (1.0, -1.0), doc="a - b"),
-    Op("*", 2, operator.mul, lambda out, a, b: (b, a), doc="a * b"),
-    Op("/", 2, _div, lambda out, a, b: (1.0 / b, -a / (b * b)), domain="nonzero divisor", doc="a / b"),
-    Op("neg", 1, operator.neg, lambda out, x: (-1.0,), doc="-x"),
-    Op("**", 1, _pow, _pow_derivative, domain="power", params=("exponent",),
+    Op("+", 2, "__add__", operator.add, lambda out, a, b: (1.0, 1.0), doc="a + b"),
+    Op("-", 2, "__sub__", operator.sub, lambda out, a, b: (1.0, -1.0), doc="a - b"),
+    Op("*", 2, "__mul__", operator.mul, lambda out, a, b: (b, a), doc="a * b"),
+    Op("/", 2, "__truediv__", _div, lambda out, a, b: (1.0 / b, -a / (b * b)), domain="nonzero divisor", doc="a / b"),
+    Op("neg", 1, "__neg__", operator.neg, lambda out, x: (-1.0,), doc="-x"),
+    Op("**", 1, "__pow__", _pow, _pow_derivative, domain="power", params=("exponent",),
        doc="x ** n for a number n: d/dx = n * x**(n-1)"),
-    Op("pow", 2, _vpow, lambda out, a, b: (b * _pow(a, b - 1), out * math.log(a)), domain="positive base",
+    Op("pow", 2, "__pow__", _vpow, lambda out, a, b: (b * _pow(a, b - 1), out * math.log(a)), domain="positive base",
        doc="a ** b for a Value exponent: d/da = b * a**(b-1), d/db = a**b * log(a)"),
-    Op("abs", 1, abs, lambda out, x: (_sign(x),), domain="kink at 0", doc="|x|: d/dx = sign(x), 0 at 0"),
-    Op("exp", 1, _exp, lambda out, x: (out,), domain="below 709", doc="e**x: d/dx = e**x"),
-    Op("log", 1, _log, lambda out, x: (1.0 / x,), domain="positive", doc="natural log: d/dx = 1/x"),
-    Op("sqrt", 1, _sqrt, lambda out, x: (0.5 / out if out else math.inf,), domain="positive",
+    Op("abs", 1, "__abs__", abs, lambda out, x: (_sign(x),), domain="kink at 0", doc="|x|: d/dx = sign(x), 0 at 0"),
+    Op("exp", 1, "exp", _exp, lambda out, x: (out,), domain="below 709", doc="e**x: d/dx = e**x"),
+    Op("log", 1, "log", _log, lambda out, x: (1.0 / x,), domain="positive", doc="natural log: d/dx = 1/x"),
+    Op("sqrt", 1, "sqrt", _sqrt, lambda out, x: (0.5 / out if out else math.inf,), domain="positive",
        doc="sqrt(x): d/dx = 1 / (2 sqrt(x))"),
-    Op("tanh", 1, math.tanh, lambda out, x: (1.0 - out * out,), doc="tanh(x): d/dx = 1 - tanh(x)**2"),
-    Op("sigmoid", 1, _sigmoid, lambda out, x: (out * (1.0 - out),),
+    Op("tanh", 1, "tanh", math.tanh, lambda out, x: (1.0 - out * out,), doc="tanh(x): d/dx = 1 - tanh(x)**2"),
+    Op("sigmoid", 1, "sigmoid", _sigmoid, lambda out, x: (out * (1.0 - out),),
        doc="1 / (1 + e**-x): d/dx = s(x) * (1 - s(x))"),
-    Op("relu", 1, lambda x: x if x > 0.0 else 0.0, lambda out, x: (1.0 if x > 0.0 else 0.0,),
+    Op("relu", 1, "relu", lambda x: x if x > 0.0 else 0.0, lambda out, x: (1.0 if x > 0.0 else 0.0,),
        domain="kink at 0", doc="max(0, x): d/dx = 1 for x > 0, else 0 (0 at 0, as in PyTorch)"),
-    Op("leaky_relu", 1, lambda x, slope: x if x > 0.0 else slope * x,
+    Op("leaky_relu", 1, "leaky_relu", lambda x, slope: x if x > 0.0 else slope * x,
        lambda out, x, slope: (1.0 if x > 0.0 else slope,), domain="kink at 0", params=("negative_slope",),
        doc="x for x > 0, else negative_slope * x"),
-    Op("prelu", 2, lambda x, a: x if x > 0.0 else a * x,
+    Op("prelu", 2, "prelu", lambda x, a: x if x > 0.0 else a * x,
        lambda out, x, a: (1.0, 0.0) if x > 0.0 else (a, x), domain="kink at 0",
        doc="leaky relu whose slope a is a Value that learns: d/dx = 1 or a, d/da = 0 or x"),
-    Op("step", 1, lambda x: 1.0 if x > 0.0 else 0.0, lambda out, x: (0.0,), domain="kink at 0",
+    Op("step", 1, "step", lambda x: 1.0 if x > 0.0 else 0.0, lambda out, x: (0.0,), domain="kink at 0",
        doc="binary step: 1 for x > 0, else 0. Its derivative is 0 everywhere it exists, "
            "so no gradient flows through it and it cannot be trained by backprop"),
 )
 
 # n-ary ops take all their inputs as one flat tuple of floats
 NARY: tuple[Op, ...] = (
-    Op("sum", -1, sum, lambda out, xs: (1.0,) * len(xs), doc="x1 + x2 + ...: d/dxi = 1"),
-    Op("dot", -1, _dot, _dot_derivative, doc="w1*x1 + w2*x2 + ... (+ b): d/dwi = xi, d/dxi = wi, d/db = 1"),
-    Op("logsumexp", -1, _logsumexp, lambda out, xs: tuple(math.exp(x - out) for x in xs),
+    Op("sum", -1, "sum", sum, lambda out, xs: (1.0,) * len(xs), doc="x1 + x2 + ...: d/dxi = 1"),
+    Op("dot", -1, "dot", _dot, _dot_derivative, doc="w1*x1 + w2*x2 + ... (+ b): d/dwi = xi, d/dxi = wi, d/db = 1"),
+    Op("logsumexp", -1, "logsumexp", _logsumexp, lambda out, xs: tuple(math.exp(x - out) for x in xs),
        doc="log(e**x1 + e**x2 + ...): d/dxi = softmax(x)i"),
 )
 
