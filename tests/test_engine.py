@@ -1,0 +1,278 @@
+"""Value, backward, no_grad, memory and bad input: the engine's contract."""
+
+import gc
+import math
+import sys
+import weakref
+
+import pytest
+from hypothesis import given, settings
+
+import micrograd_like as mg
+from micrograd_like import Value
+from micrograd_like.testing import gradcheck
+from micrograd_like.testing.strategies import expressions
+
+
+def test_value_stores_a_float_and_reprs_like_micrograd():
+    v = Value(2)
+    assert type(v.data) is float and v.data == 2.0 and v.grad == 0.0
+    assert repr(v) == "Value(data=2.0, grad=0.0)"
+    assert repr(Value(1.5, label="x")) == "Value(data=1.5, grad=0.0, label='x')"
+    assert float(Value(3.25)) == 3.25 and Value(3.25).item() == 3.25
+
+
+def test_parents_op_and_local_grads_are_readable():
+    a, b = Value(3.0, "a"), Value(-2.0, "b")
+    c = a * b
+    assert c.parents == (a, b) and c.op == "*" and c.local_grads == (-2.0, 3.0)
+    assert c.edges == ((a, -2.0), (b, 3.0))
+    assert a.is_leaf and not c.is_leaf and a.op == "" and a.parents == ()
+    assert (a ** 2).op == "**2"
+
+
+def test_a_times_a_keeps_both_edges():
+    a = Value(3.0)
+    y = a * a
+    assert y.parents == (a, a)
+    y.backward()
+    assert a.grad == 6.0
+
+
+def test_backward_twice_doubles_leaves_and_never_compounds_intermediates():
+    x = Value(2.0)
+    h = x * 2
+    y = h * 3
+    y.backward()
+    assert (x.grad, h.grad, y.grad) == (6.0, 3.0, 1.0)
+    y.backward()
+    assert (x.grad, h.grad, y.grad) == (12.0, 3.0, 1.0)
+
+
+def test_backward_of_a_leaf_accumulates_the_seed():
+    x = Value(5.0)
+    x.backward()
+    x.backward(gradient=2.0)
+    assert x.grad == 3.0
+
+
+def test_backward_seed_scales_every_gradient():
+    x = Value(1.5)
+    y = x.exp() * x
+    y.backward(gradient=-2.0)
+    assert x.grad == pytest.approx(-2.0 * (math.exp(1.5) * 1.5 + math.exp(1.5)))
+
+
+def test_mixing_numbers_on_either_side():
+    x = Value(4.0)
+    assert (x + 1).data == 5 and (1 + x).data == 5
+    assert (x - 1).data == 3 and (1 - x).data == -3
+    assert (x * 2).data == 8 and (2 * x).data == 8
+    assert (x / 2).data == 2 and (2 / x).data == 0.5
+    assert (-x).data == -4 and abs(Value(-4.0)).data == 4
+    assert (x ** 0.5).data == 2 and (2 ** Value(3.0)).data == 8
+    assert (Value(4.0) ** Value(0.5)).data == 2
+
+
+def test_topological_order_puts_parents_first_and_root_last():
+    a, b = Value(1.0), Value(2.0)
+    c = a * b
+    d = c + a
+    e = d * c
+    order = mg.topological_order(e)
+    assert order[-1] is e and len(order) == len(set(map(id, order))) == 5
+    pos = {id(v): i for i, v in enumerate(order)}
+    assert all(pos[id(p)] < pos[id(v)] for v in order for p in v.parents)
+
+
+def test_a_million_node_chain_backprops_at_the_default_recursion_limit():
+    limit = sys.getrecursionlimit()
+    x = Value(1.0)
+    y = x
+    for _ in range(1_000_000):
+        y = y + x
+    y.backward()
+    assert x.grad == 1_000_001.0
+    assert y.data == 1_000_001.0
+    assert sys.getrecursionlimit() == limit
+    del y  # freeing a million-deep chain must not overflow the C stack either
+
+
+def test_a_20000_term_sum_is_one_node():
+    xs = [Value(float(i)) for i in range(20_000)]
+    s = mg.sum(xs)
+    assert len(mg.topological_order(s)) == 20_001
+    assert s.data == sum(range(20_000))
+    s.backward()
+    assert all(x.grad == 1.0 for x in xs)
+
+
+def test_sum_and_dot_accept_numbers_and_generators():
+    assert mg.sum(x for x in [1, 2.5, Value(3)]).data == 6.5
+    assert mg.sum([]).data == 0.0
+    assert mg.dot((1, 2), iter([3, 4])).data == 11.0
+
+
+def test_no_grad_builds_no_graph_and_restores_the_flag():
+    x = Value(2.0)
+    with mg.no_grad():
+        assert not mg.is_grad_enabled()
+        y = (x * x).exp() + x
+        assert y.parents == () and y.is_leaf
+    assert mg.is_grad_enabled()
+    with pytest.raises(RuntimeError):
+        with mg.no_grad():
+            raise RuntimeError("boom")
+    assert mg.is_grad_enabled()
+    assert (x * x).parents == (x, x)
+
+
+def test_no_grad_nests_and_works_as_a_decorator():
+    @mg.no_grad()
+    def f(v):
+        return v * 3
+
+    x = Value(1.0)
+    with mg.no_grad():
+        with mg.no_grad():
+            pass
+        assert not mg.is_grad_enabled()
+    assert mg.is_grad_enabled()
+    assert f(x).parents == () and mg.is_grad_enabled()
+
+
+def test_dropped_graph_is_freed_by_reference_counting_alone():
+    gc.collect()
+    gc.disable()
+    try:
+        x = Value(0.5)
+        inner = (x * 3).tanh()
+        out = (inner + x).relu() * inner
+        out.backward()
+        ref = weakref.ref(inner)
+        del inner, out
+        assert ref() is None, "the graph was kept alive by a reference cycle"
+        assert x.grad != 0.0
+    finally:
+        gc.enable()
+
+
+def test_sigmoid_and_tanh_are_finite_and_right_at_1000():
+    for x, s, t in ((1000.0, 1.0, 1.0), (-1000.0, 0.0, -1.0)):
+        vs, vt = Value(x).sigmoid(), Value(x).tanh()
+        assert vs.data == s and vt.data == t
+        vs.backward()
+        vt.backward()
+        assert vs.parents[0].grad == 0.0 and vt.parents[0].grad == 0.0
+
+
+def test_sigmoid_far_left_tail_is_accurate():
+    # the naive 1 / (1 + exp(800)) overflows; the stable form returns the tiny true value
+    assert Value(-700.0).sigmoid().data == pytest.approx(math.exp(-700.0), rel=1e-9)
+
+
+@pytest.mark.parametrize("bad", ["abc", None, 1j, [1.0], {"a": 1}])
+def test_value_of_a_non_number_is_a_type_error_naming_the_type(bad):
+    with pytest.raises(TypeError, match=type(bad).__name__):
+        Value(bad)
+
+
+def test_value_of_a_value_is_a_type_error():
+    with pytest.raises(TypeError, match="got a Value"):
+        Value(Value(1.0))
+
+
+@pytest.mark.parametrize(
+    "make, op",
+    [
+        (lambda: Value(1) + "a", r"\+"),
+        (lambda: "a" * Value(1), r"\*"),
+        (lambda: Value(1) - None, "-"),
+        (lambda: Value(1) / [2], "/"),
+        (lambda: Value(1) ** "2", r"\*\*"),
+        (lambda: mg.sum([Value(1), "x"]), "sum"),
+        (lambda: mg.dot([1j], [1]), "dot"),
+    ],
+)
+def test_bad_operand_is_a_type_error_naming_type_and_op(make, op):
+    with pytest.raises(TypeError, match=op) as info:
+        make()
+    assert any(t in str(info.value) for t in ("str", "NoneType", "list", "complex"))
+
+
+@pytest.mark.parametrize(
+    "make, pattern",
+    [
+        (lambda: Value(0.0).log(), r"log: undefined for 0\.0"),
+        (lambda: Value(-1.0).log(), r"log: undefined for -1\.0"),
+        (lambda: Value(-1.0).sqrt(), r"sqrt: undefined for -1\.0"),
+        (lambda: Value(-8.0) ** (1 / 3), r"negative base \(-8\.0\)"),
+        (lambda: Value(-2.0) ** Value(0.5), r"base must be positive.*-2\.0"),
+        (lambda: 0 ** Value(2.0), r"base must be positive.*0\.0"),
+    ],
+)
+def test_math_domain_errors_name_the_op_and_the_value(make, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        make()
+
+
+def test_negative_base_to_a_whole_power_is_fine():
+    y = Value(-2.0) ** 3
+    y.backward()
+    assert y.data == -8.0 and y.parents[0].grad == 12.0
+
+
+def test_division_by_zero_says_so():
+    with pytest.raises(ZeroDivisionError, match=r"'\*\*': 0\.0 cannot be raised to the negative power -1\.0"):
+        Value(0.0) ** -1
+    with pytest.raises(ZeroDivisionError, match=r"'/': division by zero \(1\.0 / 0\.0\)"):
+        1 / Value(0)
+
+
+def test_overflow_is_an_overflow_error_naming_the_op():
+    with pytest.raises(OverflowError, match=r"exp: exp\(1000\.0\) is too large"):
+        Value(1000).exp()
+    with pytest.raises(OverflowError, match=r"'\*\*': 10\.0 \*\* 400\.0 is too large"):
+        Value(10.0) ** 400
+
+
+def test_sqrt_at_zero_has_an_infinite_slope_not_a_clamped_one():
+    x = Value(0.0)
+    y = x.sqrt()
+    y.backward()
+    assert y.data == 0.0 and x.grad == math.inf
+
+
+def test_kinks_follow_pytorch():
+    for method, expected in (("relu", 0.0), ("step", 0.0), ("__abs__", 0.0)):
+        x = Value(0.0)
+        getattr(x, method)().backward()
+        assert x.grad == expected, method
+    x = Value(0.0)
+    x.leaky_relu(0.2).backward()
+    assert x.grad == 0.2
+
+
+def test_value_supports_weak_references_and_identity_hashing():
+    v = Value(1.0)
+    assert weakref.ref(v)() is v
+    assert len({v, Value(1.0)}) == 2
+
+
+@settings(max_examples=150, deadline=None)
+@given(expr=expressions())
+def test_random_expressions_pass_gradcheck(expr):
+    assert gradcheck(expr, *expr.inputs)
+
+
+@settings(max_examples=80, deadline=None)
+@given(expr=expressions())
+def test_backward_twice_doubles_leaf_grads(expr):
+    # exact for one path per leaf (see the hand test above); summing over several paths
+    # in a different grouping may round differently in the last bit
+    leaves = [Value(x) for x in expr.inputs]
+    out = expr(*leaves)
+    out.backward()
+    first = [leaf.grad for leaf in leaves]
+    out.backward()
+    assert [leaf.grad for leaf in leaves] == pytest.approx([2 * g for g in first], rel=1e-12, abs=1e-300)

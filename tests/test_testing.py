@@ -1,0 +1,92 @@
+"""gradcheck, numerical_grad and the strategies catch what they are for."""
+
+import dataclasses
+import math
+
+import pytest
+from hypothesis import given, settings
+
+import micrograd_like as mg
+from micrograd_like import ops
+from micrograd_like.testing import call_op, gradcheck, numerical_grad
+from micrograd_like.testing.strategies import expressions, op_inputs, values
+
+
+def test_numerical_grad_of_known_functions():
+    assert numerical_grad(lambda x: x * x, 3.0) == pytest.approx([6.0], rel=1e-8)
+    assert numerical_grad(lambda x, y: x * y + y.exp(), 2.0, 0.5) == pytest.approx(
+        [0.5, 2.0 + math.exp(0.5)], rel=1e-7
+    )
+
+
+def test_gradcheck_passes_on_a_correct_function():
+    assert gradcheck(lambda a, b: (a * b).tanh() + a.sigmoid() / b, 0.3, 1.7) is True
+
+
+def test_gradcheck_catches_a_wrong_derivative_and_names_input_and_values(monkeypatch):
+    # a tanh whose table entry forgets to square: d/dx = 1 - tanh(x) instead of 1 - tanh(x)**2
+    wrong = dataclasses.replace(ops.OPS["tanh"], derivative=lambda out, x: (1.0 - out,))
+    monkeypatch.setitem(ops.OPS, "tanh", wrong)
+    with pytest.raises(AssertionError) as info:
+        gradcheck(lambda a, b: a * b.tanh(), 2.0, 0.5)
+    message = str(info.value)
+    assert "input 1" in message and "x1 = 0.5" in message
+    t = math.tanh(0.5)
+    assert f"analytic {2.0 * (1 - t)!r}" in message
+    assert "numeric 1.57" in message  # 2 * (1 - tanh(0.5)**2) = 1.5729...
+
+
+def test_gradcheck_needs_a_value_back():
+    with pytest.raises(TypeError, match="must return a Value, got float"):
+        gradcheck(lambda a: 1.0, 2.0)
+
+
+def test_call_op_checks_arity():
+    with pytest.raises(ValueError, match="takes 2 inputs, got 1"):
+        call_op("*", [1.0])
+
+
+def test_every_domain_in_the_table_has_a_strategy():
+    for name in ops.OPS:
+        assert op_inputs(name) is not None
+
+
+def test_an_op_with_an_unknown_domain_cannot_slip_through(monkeypatch):
+    odd = dataclasses.replace(ops.OPS["exp"], domain="somewhere new")
+    monkeypatch.setitem(ops.OPS, "exp", odd)
+    with pytest.raises(ValueError, match="add one to _DOMAINS"):
+        op_inputs("exp")
+
+
+@pytest.mark.filterwarnings("ignore::hypothesis.errors.NonInteractiveExampleWarning")
+def test_expressions_with_an_unknown_op_name_fail_clearly():
+    with pytest.raises(KeyError, match="unknown op names"):
+        expressions(ops=["tanh", "cosh"]).example()
+
+
+@settings(max_examples=50, deadline=None)
+@given(v=values(-3, 3))
+def test_values_strategy_gives_finite_leaves(v):
+    assert isinstance(v, mg.Value) and v.is_leaf and -3 <= v.data <= 3
+
+
+@settings(max_examples=60, deadline=None)
+@given(expr=expressions(ops=["log", "sqrt", "/", "relu", "*"]))
+def test_expressions_stay_in_domain_and_repr_readably(expr):
+    out = expr(*expr.inputs)
+    assert math.isfinite(out.data)
+    assert "x0" in repr(expr) or "Expression(" in repr(expr)
+
+
+@settings(max_examples=40, deadline=None)
+@given(expr=expressions(max_inputs=2, max_depth=4))
+def test_shared_subexpressions_are_one_value(expr):
+    # every distinct expression node must become exactly one Value, however often it is used
+    distinct, stack = {}, [expr.root]
+    while stack:
+        node = stack.pop()
+        if id(node) not in distinct:
+            distinct[id(node)] = node
+            stack.extend(node.children)
+    out = expr(*expr.inputs)
+    assert len(mg.topological_order(out)) == len(distinct)
