@@ -114,8 +114,9 @@ def _logsumexp(xs: tuple[float, ...]) -> float:
 def _dot(wxb: tuple[float, ...]) -> float:
     """w.x (+ b): the first half of ``wxb`` are weights, the second inputs, an odd last one the bias."""
     n = len(wxb) // 2
-    total = sum(map(operator.mul, wxb[:n], wxb[n : 2 * n]))
-    return total + wxb[-1] if len(wxb) % 2 else total
+    # starting from the bias adds in the order b + w1*x1 + w2*x2 + ..., exactly as the unfused
+    # neuron's chain of + nodes does, so fused and unfused results agree to the last bit
+    return sum(map(operator.mul, wxb[:n], wxb[n : 2 * n]), wxb[-1] if len(wxb) % 2 else 0.0)
 
 
 def _dot_derivative(out: float, wxb: tuple[float, ...]) -> tuple[float, ...]:
