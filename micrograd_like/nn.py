@@ -218,6 +218,9 @@ class MLP(Module):
         nouts = list(nouts)
         if not nouts:
             raise ValueError("MLP: nouts must name at least one layer size")
+        for name in [activation, output_activation] + list(activations or []):
+            if name not in ACTIVATION_NAMES and name != "softmax":
+                raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(ACTIVATION_NAMES)}")
         self.softmax = output_activation == "softmax"
         if activations is None:
             out_act = "linear" if self.softmax else output_activation

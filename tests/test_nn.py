@@ -1,0 +1,174 @@
+"""Modules: parameters and names, activations, fused vs unfused, state dicts, and training results."""
+
+import math
+
+import pytest
+
+import micrograd_like as mg
+from micrograd_like import data, functional as F
+from micrograd_like.nn import MLP, Layer, Neuron
+from micrograd_like.optim import SGD
+from micrograd_like.train import fit
+
+
+def test_mlp_like_micrograd():
+    model = MLP(2, [16, 16, 1], seed=0)
+    assert len(model.parameters()) == 337
+    out = model([0.5, -1.0])
+    assert isinstance(out, mg.Value)
+    assert [layer.activation for layer in model.layers] == ["relu", "relu", "linear"]
+    assert isinstance(MLP(2, [16, 1, 1], seed=0)([1.0, 2.0]), mg.Value)
+    several = MLP(3, [4, 2], seed=0)([1.0, 2.0, 3.0])
+    assert isinstance(several, list) and len(several) == 2
+
+
+def test_single_layer_perceptron_is_just_an_mlp():
+    model = MLP(3, [2], seed=0)
+    assert len(model.layers) == 1 and len(model.parameters()) == 8
+
+
+def test_named_parameters_are_unique_readable_and_are_the_labels():
+    model = MLP(2, [3, 1], seed=0)
+    names = [name for name, _ in model.named_parameters()]
+    assert names[:3] == ["layers.0.neurons.0.w[0]", "layers.0.neurons.0.w[1]", "layers.0.neurons.0.b"]
+    assert names[-1] == "layers.1.neurons.0.b"
+    assert len(set(names)) == len(names) == 13
+    assert all(p.label == name for name, p in model.named_parameters())
+
+
+def test_prelu_neuron_has_a_learnable_slope():
+    n = Neuron(3, activation="prelu", seed=0)
+    assert len(n.parameters()) == 5 and n.slope.data == 0.25
+    for w in n.w:
+        w.data = -1.0
+    out = n([1.0, 1.0, 1.0])  # z = -3 -> a = 0.25 * -3
+    assert out.data == -0.75
+    out.backward()
+    assert n.slope.grad == -3.0
+
+
+@pytest.mark.parametrize(
+    "name, z, expected",
+    [("relu", -2.0, 0.0), ("relu", 2.0, 2.0), ("leaky_relu", -2.0, -0.02), ("sigmoid", 0.0, 0.5),
+     ("tanh", 0.0, 0.0), ("step", 0.5, 1.0), ("step", -0.5, 0.0), ("linear", -2.0, -2.0)],
+)
+def test_each_activation(name, z, expected):
+    n = Neuron(1, activation=name, seed=0)
+    n.w[0].data = 1.0
+    assert n([z]).data == pytest.approx(expected)
+    assert n.z.data == z
+
+
+def test_unknown_activation_and_wrong_input_count_are_value_errors():
+    with pytest.raises(ValueError, match="unknown activation 'swish'.*relu"):
+        MLP(2, [2], activation="swish")
+    with pytest.raises(ValueError, match="expected 2 inputs, got 3"):
+        MLP(2, [2], seed=0)([1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="expected 2 inputs, got 1"):
+        Neuron(2, seed=0)([1.0])
+
+
+def test_neuron_pre_activation_and_activation_are_inspectable_with_grads():
+    model = MLP(2, [2, 1], seed=3)
+    out = model([1.0, -2.0])
+    out.backward()
+    n = model.layers[0].neurons[1]
+    w = [p.data for p in n.w]
+    assert n.z.data == pytest.approx(w[0] * 1.0 + w[1] * -2.0 + n.b.data)
+    assert n.a.data == max(0.0, n.z.data)
+    assert n.z.label == "layers.0.neurons.1.z" and n.a.label == "layers.0.neurons.1.a"
+    expected = model.layers[1].neurons[0].w[1].data  # d out / d a of that neuron
+    assert n.a.grad == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "prelu", "sigmoid"])
+def test_fused_and_unfused_give_identical_outputs_and_gradients(activation):
+    fused = MLP(3, [4, 4, 2], activation=activation, seed=7)
+    plain = MLP(3, [4, 4, 2], activation=activation, seed=7, fused=False)
+    x = [0.3, -1.2, 2.0]
+    out_f, out_p = fused(x), plain(x)
+    assert [o.data for o in out_f] == [o.data for o in out_p]
+    (out_f[0] * out_f[1]).backward()
+    (out_p[0] * out_p[1]).backward()
+    assert [p.grad for p in fused.parameters()] == [p.grad for p in plain.parameters()]
+    assert len(mg.topological_order(out_p[0])) > len(mg.topological_order(out_f[0]))
+
+
+def test_unfused_nodes_carry_the_neuron_prefix():
+    model = MLP(2, [1], seed=0, fused=False)
+    out = model([1.0, 2.0])
+    labels = [v.label for v in mg.topological_order(out) if not v.is_leaf]
+    assert labels and all(lb.startswith("layers.0.neurons.0.") for lb in labels)
+
+
+def test_seeded_initialisation_is_deterministic_and_documented_schemes_differ():
+    a, b = MLP(2, [4, 1], seed=5), MLP(2, [4, 1], seed=5)
+    assert a.state_dict() == b.state_dict()
+    assert MLP(2, [4, 1], seed=6).state_dict() != a.state_dict()
+    ws = [p.data for name, p in MLP(2, [50], seed=0).named_parameters() if "w[" in name]
+    assert all(-1 <= w <= 1 for w in ws)  # micrograd's uniform(-1, 1)
+    he = [p.data for name, p in MLP(50, [50], seed=0, init="he").named_parameters() if "w[" in name]
+    std = math.sqrt(sum(w * w for w in he) / len(he))
+    assert std == pytest.approx(math.sqrt(2 / 50), rel=0.1)
+
+
+def test_zero_grad_state_dict_round_trip_and_repr():
+    model = MLP(2, [2, 1], seed=0)
+    model([1.0, 1.0]).backward()
+    assert any(p.grad for p in model.parameters())
+    model.zero_grad()
+    assert all(p.grad == 0.0 for p in model.parameters())
+    other = MLP(2, [2, 1], seed=1)
+    other.load_state_dict(model.state_dict())
+    assert other.state_dict() == model.state_dict()
+    assert "Layer(nin=2, nout=2, activation='relu')" in repr(model)
+    assert repr(Neuron(3, "tanh")) == "Neuron(nin=3, activation='tanh')"
+
+
+def test_load_state_dict_rejects_bad_states_and_changes_nothing():
+    model = MLP(2, [2, 1], seed=0)
+    before = model.state_dict()
+    missing = dict(before)
+    missing.pop("layers.1.neurons.0.b")
+    with pytest.raises(KeyError, match="missing.*layers.1.neurons.0.b"):
+        model.load_state_dict(missing)
+    with pytest.raises(KeyError, match="unexpected.*extra"):
+        model.load_state_dict({**before, "extra": 1.0})
+    bad = {k: 0.5 for k in before}
+    bad["layers.0.neurons.1.w[0]"] = float("nan")
+    with pytest.raises(ValueError, match=r"layers.0.neurons.1.w\[0\] must be a finite number"):
+        model.load_state_dict(bad)
+    bad["layers.0.neurons.1.w[0]"] = "1.0"
+    with pytest.raises(ValueError):
+        model.load_state_dict(bad)
+    with pytest.raises(KeyError):
+        model.load_state_dict(MLP(2, [3, 1], seed=0).state_dict())
+    assert model.state_dict() == before
+
+
+def test_softmax_head_returns_probabilities():
+    model = MLP(4, [5, 3], output_activation="softmax", seed=0)
+    probs = model([1.0, 0.0, -1.0, 2.0])
+    assert len(probs) == 3 and sum(p.data for p in probs) == pytest.approx(1.0)
+    assert all(0 < p.data < 1 for p in probs)
+
+
+def test_moons_reaches_97_percent_train_accuracy():
+    X, y01 = data.make_moons(100, noise=0.1, seed=0)
+    y = data.to_signs(y01)
+    model = MLP(2, [16, 16, 1], seed=1)
+    history = fit(model, X, y, loss="hinge", l2=1e-4, optimizer=SGD(model.parameters(), lr=0.05, momentum=0.9),
+                  epochs=25, batch_size=20, progress=False)
+    with mg.no_grad():
+        acc = sum((model(x).data > 0) == (t > 0) for x, t in zip(X, y)) / len(y)
+    assert acc >= 0.97
+    assert history.loss[-1] < history.loss[0]
+
+
+def test_layer_converts_inputs_once_and_accepts_values():
+    layer = Layer(2, 3, seed=0)
+    xs = [mg.Value(1.0), 2.0]
+    outs = layer(xs)
+    assert len(outs) == 3
+    assert all(n.z.parents[2] is xs[0] for n in layer.neurons)  # the same Value feeds every neuron
+
