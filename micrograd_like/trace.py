@@ -1,0 +1,179 @@
+"""Backprop one step at a time, and the chain rule for one value written out with its numbers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+from .engine import Value, _interior_order, topological_order
+
+__all__ = ["EdgeStep", "Step", "backward_steps", "explain", "step_svgs", "stepper"]
+
+
+@dataclass(frozen=True)
+class EdgeStep:
+    """What one step adds to one parent: contribution = node grad * local derivative."""
+
+    parent: Value
+    local: float
+    contribution: float
+    parent_grad: float  # the parent's grad right after this contribution
+
+
+@dataclass(frozen=True)
+class Step:
+    """One node of the backward pass: its (final) grad and what it sends to each parent."""
+
+    index: int
+    node: Value
+    grad: float
+    edges: tuple[EdgeStep, ...]
+
+    def __str__(self) -> str:
+        name = self.node.label or f"({self.node.op})"
+        lines = [f"step {self.index}: {name} = {self.node.data:.4g} ({self.node.op}), grad {self.grad:.4g}"]
+        for e in self.edges:
+            pname = e.parent.label or f"{e.parent.data:.4g}"
+            lines.append(f"  -> {pname}: {self.grad:.4g} * {e.local:.4g} = {e.contribution:.4g}, "
+                         f"its grad is now {e.parent_grad:.4g}")
+        return "\n".join(lines)
+
+
+def backward_steps(root: Value, gradient: float = 1.0) -> Iterator[Step]:
+    """Run ``root.backward()`` lazily: one Step per non-leaf node, in backward order.
+
+    The same reset, seed and order as ``Value.backward``, so consuming every step leaves
+    exactly the gradients ``backward()`` gives (the same floats, bit for bit).
+    """
+    order = _interior_order(root)
+    for v in order:
+        v.grad = 0.0
+    root.grad += gradient
+    for i, v in enumerate(reversed(order)):
+        g = v.grad
+        edges = []
+        for parent, local in zip(v.parents, v.local_grads):
+            if g:  # backward() skips zero gradients; so must we, to agree with it exactly
+                parent.grad += g * local
+            edges.append(EdgeStep(parent, local, g * local if g else 0.0, parent.grad))
+        yield Step(i, v, g, tuple(edges))
+
+
+def _paths(root: Value, target: Value, limit: int) -> list[list[tuple[Value, float]]]:
+    """Up to ``limit`` paths root -> ... -> target, as (child, local derivative) hops."""
+    reaches = {id(target)}
+    for v in topological_order(root):  # parents first, so one pass finds every node above target
+        if any(id(p) in reaches for p in v.parents):
+            reaches.add(id(v))
+    found: list[list[tuple[Value, float]]] = []
+    stack: list[tuple[Value, list[tuple[Value, float]]]] = [(root, [])]
+    while stack and len(found) < limit:
+        node, path = stack.pop()
+        if node is target:
+            found.append(path)
+            continue
+        for parent, local in reversed(list(zip(node.parents, node.local_grads))):
+            if id(parent) in reaches:
+                stack.append((parent, path + [(node, local)]))
+    return found
+
+
+def explain(value: Value, root: Value | None = None, max_paths: int = 4) -> str:
+    """The chain rule for d root / d value, as text with the numbers.
+
+    For example ``dL/dw = dL/do * do/dn * dn/dw = 1 * 0.5 * 2 = 1``. Where several paths
+    lead from root to value, each path is a product and the gradient is their sum.
+    Without ``root``, the value explains its own local derivatives.
+    """
+    if root is None:
+        name = value.label or "v"
+        if not value.parents:
+            return f"{name} is a leaf: it has no parents to pass a gradient to"
+        parts = [f"d{name}/d{p.label or f'p{i}'} = {loc:.4g}" for i, (p, loc) in enumerate(value.edges)]
+        return f"{name} = {value.op}(...): " + ", ".join(parts)
+    r = root.label or "L"
+    t = value.label or "x"
+    paths = _paths(root, value, max_paths + 1)
+    if value is root:
+        return f"d{r}/d{r} = 1"
+    if not paths:
+        return f"d{r}/d{t} = 0 ({t} does not affect {r})"
+
+    # unlabelled nodes get the names draw_graph gives them, so text and picture agree
+    index = {id(v): i for i, v in enumerate(topological_order(root))}
+
+    def hop_name(v: Value, k: int) -> str:
+        return v.label or f"v{index[id(v)]}"
+
+    texts, products = [], []
+    for path in paths[:max_paths]:
+        names = [hop_name(v, k) for k, (v, _) in enumerate(path)] + [t]
+        symbols = " * ".join(f"d{names[k]}/d{names[k + 1]}" for k in range(len(path)))
+        product = 1.0
+        for _, loc in path:
+            product *= loc
+        grad_r = f"d{r}/d{r}"
+        texts.append((f"{grad_r} * {symbols}", " * ".join(["1"] + [f"{loc:.4g}" for _, loc in path]), product))
+        products.append(product)
+    if len(paths) == 1:
+        sym, nums, prod = texts[0]
+        return f"d{r}/d{t} = {sym} = {nums} = {prod:.4g}"
+    more = " + ... (more paths not shown)" if len(paths) > max_paths else ""
+    sym = " + ".join(f"({s})" for s, _, _ in texts)
+    nums = " + ".join(f"({n})" for _, n, _ in texts)
+    return f"d{r}/d{t} = {sym}{more} = {nums}{more} = {sum(products):.4g}" + (
+        f" (over the {len(texts)} paths shown; {t}.grad holds the full sum)" if more else "")
+
+
+def _drawn_steps(root: Value, **draw_options: object) -> Iterator[tuple[Step, str]]:
+    """Each backward step with an SVG of the graph right after it, the current node highlighted."""
+    import graphviz
+
+    from .viz import INSTALL_HINT, draw_graph
+
+    for step in backward_steps(root):
+        graph = draw_graph(root, highlight={step.node}, **draw_options)  # type: ignore[arg-type]
+        try:
+            yield step, graph.pipe(format="svg").decode("utf-8")
+        except graphviz.ExecutableNotFound:
+            raise RuntimeError(INSTALL_HINT) from None
+
+
+def step_svgs(root: Value, **draw_options: object) -> Iterator[str]:
+    """One SVG (text) per backward step, the current node highlighted: the static stepper.
+
+    Runs backward as it goes, so the gradients fill in from picture to picture. Needs
+    the graphviz package and program; options go to ``viz.draw_graph``.
+    """
+    for _, svg in _drawn_steps(root, **draw_options):
+        yield svg
+
+
+def stepper(root: Value, **draw_options: object):  # type: ignore[no-untyped-def]
+    """A notebook widget (ipywidgets) with previous/next buttons that walks through backprop.
+
+    Each step shows the graph with the current node highlighted and what it sent to
+    its parents. Without ipywidgets, use ``step_svgs`` (the same pictures, static).
+    """
+    try:
+        import ipywidgets as widgets
+    except ImportError:
+        raise ImportError("stepper needs ipywidgets (pip install ipywidgets); "
+                          "step_svgs(root) gives the same pictures without it") from None
+    pairs = list(_drawn_steps(root, **draw_options))
+    picture, text = widgets.HTML(), widgets.HTML()
+    prev_b, next_b = widgets.Button(description="previous"), widgets.Button(description="next")
+    position = {"i": 0}
+
+    def show(i: int) -> None:
+        position["i"] = i
+        step, svg = pairs[i]
+        picture.value = svg
+        text.value = f"<pre>{step}</pre>"
+        prev_b.disabled, next_b.disabled = i == 0, i == len(pairs) - 1
+
+    prev_b.on_click(lambda _: show(max(0, position["i"] - 1)))
+    next_b.on_click(lambda _: show(min(len(pairs) - 1, position["i"] + 1)))
+    if pairs:
+        show(0)
+    return widgets.VBox([widgets.HBox([prev_b, next_b]), text, picture])
