@@ -1,0 +1,76 @@
+"""The backprop stepper equals backward(), and explain() writes the chain rule with numbers."""
+
+import pytest
+from hypothesis import given, settings
+
+import micrograd_like as mg
+from micrograd_like.testing.strategies import expressions
+from micrograd_like.trace import backward_steps, explain, step_svgs, stepper
+
+
+@settings(max_examples=80, deadline=None)
+@given(expr=expressions())
+def test_consuming_all_steps_gives_exactly_the_backward_gradients(expr):
+    a = [mg.Value(x) for x in expr.inputs]
+    b = [mg.Value(x) for x in expr.inputs]
+    out_a, out_b = expr(*a), expr(*b)
+    out_a.backward()
+    steps = list(backward_steps(out_b))
+    assert [v.grad for v in a] == [v.grad for v in b]
+    assert [v.grad for v in mg.topological_order(out_a)] == [v.grad for v in mg.topological_order(out_b)]
+    assert len(steps) == sum(1 for v in mg.topological_order(out_b) if not v.is_leaf)
+
+
+def test_steps_record_local_derivative_contribution_and_running_grad():
+    a = mg.Value(3.0, "a")
+    y = a * a
+    y.label = "y"
+    (step,) = list(backward_steps(y))
+    assert step.node is y and step.grad == 1.0
+    assert [(e.local, e.contribution, e.parent_grad) for e in step.edges] == [(3.0, 3.0, 3.0), (3.0, 3.0, 6.0)]
+    assert "y = 9 (*), grad 1" in str(step)
+
+
+def test_explain_one_path_with_numbers():
+    x, w = mg.Value(2.0, "x"), mg.Value(0.5, "w")
+    n = x * w
+    n.label = "n"
+    o = n * 4.0
+    o.label = "o"
+    o.backward()
+    assert explain(w, o) == "do/dw = do/do * do/dn * dn/dw = 1 * 4 * 2 = 8"
+    assert w.grad == 8.0
+
+
+def test_explain_sums_over_paths_and_handles_edge_cases():
+    a = mg.Value(3.0, "a")
+    y = a * a
+    y.label = "y"
+    assert explain(a, y) == "dy/da = (dy/dy * dy/da) + (dy/dy * dy/da) = (1 * 3) + (1 * 3) = 6"
+    other = mg.Value(1.0, "z")
+    assert explain(other, y) == "dy/dz = 0 (z does not affect y)"
+    assert explain(y, y) == "dy/dy = 1"
+    assert explain(y) == "y = *(...): dy/da = 3, dy/da = 3"
+    assert "leaf" in explain(a)
+
+
+def test_explain_caps_the_paths_shown():
+    x = mg.Value(1.0, "x")
+    h = x
+    for _ in range(4):
+        h = h + h  # 16 paths from the top to x
+    h.label = "L"
+    text = explain(x, h, max_paths=3)
+    assert "more paths not shown" in text
+
+
+@pytest.mark.graphviz
+def test_static_steps_and_widget():
+    x, w = mg.Value(2.0, "x"), mg.Value(-1.0, "w")
+    o = (x * w).tanh()
+    svgs = list(step_svgs(o))
+    assert len(svgs) == 2 and all(s.lstrip().startswith("<?xml") for s in svgs)
+    assert "grad ?" not in svgs[-1]
+    widgets = pytest.importorskip("ipywidgets")
+    box = stepper((x * w).tanh())
+    assert isinstance(box, widgets.VBox)
