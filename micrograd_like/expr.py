@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         from .viz import draw_graph, render
 
         render(draw_graph(out, show_local_grads=args.local_grads), args.output)
-    except (ExpressionError, ArithmeticError, ValueError, TypeError, RuntimeError, ImportError) as e:
+    except (ExpressionError, ArithmeticError, ValueError, TypeError, RuntimeError, ImportError, OSError) as e:
         print(f"graph: {e}", file=sys.stderr)
         return 2
     print(f"{out.label} = {out.data:.6g}; wrote {os.path.abspath(args.output)}")

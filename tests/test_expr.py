@@ -53,6 +53,8 @@ def test_command_rejects_with_exit_2_one_line_and_no_traceback(tmp_path):
     proc = run(f"__import__('os').system('touch {marker}')", "-o", str(tmp_path / "g.dot"))
     assert proc.returncode == 2 and not marker.exists()
     assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+    proc = run("x", "x=1", "-o", str(tmp_path / "no" / "such" / "dir" / "g.svg"))
+    assert proc.returncode == 2 and "No such file or directory" in proc.stderr and "Traceback" not in proc.stderr
     for args in (["x*y", "x=2", "y=abc"], ["x*y", "x=2"], ["log(x)", "x=0"], ["x", "x=1", "z=2"]):
         proc = run(*args, "-o", str(tmp_path / "g.dot"))
         assert proc.returncode == 2, args
