@@ -264,31 +264,27 @@ def _apply(op: Op, inputs: tuple[Value, ...], params: tuple[float, ...] = (), op
         xs: tuple[float, ...] = (inputs[0].data,)  # most ops are unary; skip the generic gather
     else:
         xs = tuple(map(_data, inputs))
-    out = _new(Value)
-    out.data = data = op.forward(*xs, *params)
-    out.grad = 0.0
-    if _grad_enabled:
-        out._prev = inputs
-        out._local = op.derivative(data, *xs, *params)
-    else:
-        out._prev = out._local = ()
-    out._op = op_label or op.name
-    out.label = ""
-    return out
+    args = xs + params
+    return _record(op, inputs, op.forward(*args), args, op_label)
 
 
 def _apply_nary(op: Op, inputs: tuple[Value, ...]) -> Value:
     """Record an n-ary op, which takes the data of all its inputs as one tuple."""
     xs = tuple(map(_data, inputs))
+    return _record(op, inputs, op.forward(xs), (xs,))
+
+
+def _record(op: Op, inputs: tuple[Value, ...], data: float, args: tuple, op_label: str = "") -> Value:
+    """A new node holding ``data``, its parents and the local derivatives ``op`` gives for ``args``."""
     out = _new(Value)
-    out.data = data = op.forward(xs)
+    out.data = data
     out.grad = 0.0
     if _grad_enabled:
         out._prev = inputs
-        out._local = op.derivative(data, xs)
+        out._local = op.derivative(data, *args)
     else:
         out._prev = out._local = ()
-    out._op = op.name
+    out._op = op_label or op.name
     out.label = ""
     return out
 
