@@ -1,89 +1,140 @@
-"""Seeded toy datasets in pure Python, plus one-hot encoding, splits and mini-batches."""
+"""Seeded toy datasets in pure Python, plus one-hot encoding, splits, mini-batches and scaling.
+
+Every ``make_*`` function draws from its own ``random.Random(seed)``, so the same
+arguments give the same data on every run and machine, and nothing touches the
+global ``random`` state. Classification sets return ``(X, y)``: ``X`` a list of
+rows (lists of floats) and ``y`` a list of class indices 0, 1, ... . For
+micrograd's -1/+1 labels (the hinge loss) use ``to_signs(y)``.
+"""
 
 from __future__ import annotations
 
 import math
+import numbers
 import random
-from dataclasses import dataclass
-from typing import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Iterator, Sequence, TypeVar
 
 __all__ = [
     "make_moons", "make_circles", "make_spirals", "make_xor", "make_blobs", "make_line", "make_fruits",
-    "Fruits", "one_hot", "train_test_split", "batches", "standardize", "to_signs",
+    "Fruits", "one_hot", "to_signs", "train_test_split", "batches", "standardize",
 ]
 
 Rows = list[list[float]]
+Dataset = tuple[Rows, list[int]]
+T = TypeVar("T")
+U = TypeVar("U")
 
 
-def _check_n(n_samples: int) -> None:
-    if not isinstance(n_samples, int) or n_samples < 2:
-        raise ValueError(f"n_samples must be an int >= 2, got {n_samples!r}")
+# ---- argument checks shared by the generators --------------------------------------------
 
 
-def _shuffled(X: Rows, y: list, rng: random.Random) -> tuple[Rows, list]:
-    idx = list(range(len(X)))
-    rng.shuffle(idx)
-    return [X[i] for i in idx], [y[i] for i in idx]
+def _check_n(n_samples: object, fn: str, minimum: int = 2) -> None:
+    if isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < minimum:
+        raise ValueError(f"{fn}: n_samples must be an int >= {minimum}, got {n_samples!r}")
 
 
-def make_moons(n_samples: int = 100, noise: float = 0.1, seed: int = 0) -> tuple[Rows, list[int]]:
-    """Two interleaving half circles (labels 0 and 1), with Gaussian noise of std ``noise``."""
-    _check_n(n_samples)
+def _check_scale(name: str, value: object, fn: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0 or math.isinf(value):
+        raise ValueError(f"{fn}: {name} must be a finite number >= 0, got {value!r}")
+
+
+def _shuffled(X: list[T], y: list[U], rng: random.Random) -> tuple[list[T], list[U]]:
+    """X and y shuffled together, so rows and labels stay paired."""
+    order = list(range(len(X)))
+    rng.shuffle(order)
+    return [X[i] for i in order], [y[i] for i in order]
+
+
+# ---- 2-D classification sets ---------------------------------------------------------------
+
+
+def make_moons(n_samples: int = 100, noise: float = 0.1, seed: int = 0) -> Dataset:
+    """Two interleaving half circles, the dataset of micrograd's demo.
+
+    Class 0 lies on the upper arc (cos t, sin t), class 1 on the lower arc
+    (1 - cos t, 0.5 - sin t), t evenly spaced in [0, pi]; Gaussian noise of std
+    ``noise`` is added to both coordinates. Half the points (rounded down) are
+    class 0. Rows come shuffled. Labels are 0/1; ``to_signs(y)`` gives -1/+1.
+    """
+    _check_n(n_samples, "make_moons")
+    _check_scale("noise", noise, "make_moons")
     rng = random.Random(seed)
-    X, y = [], []
-    n0 = n_samples // 2
-    for i in range(n_samples):
-        cls = 0 if i < n0 else 1
-        k, m = (i, n0) if cls == 0 else (i - n0, n_samples - n0)
-        t = math.pi * k / max(m - 1, 1)
-        x0, x1 = (math.cos(t), math.sin(t)) if cls == 0 else (1 - math.cos(t), 0.5 - math.sin(t))
-        X.append([x0 + rng.gauss(0, noise), x1 + rng.gauss(0, noise)])
-        y.append(cls)
+    n_upper = n_samples // 2
+    n_lower = n_samples - n_upper
+    X: Rows = []
+    y: list[int] = []
+    for k in range(n_upper):
+        t = math.pi * k / max(n_upper - 1, 1)
+        X.append([math.cos(t) + rng.gauss(0.0, noise), math.sin(t) + rng.gauss(0.0, noise)])
+        y.append(0)
+    for k in range(n_lower):
+        t = math.pi * k / max(n_lower - 1, 1)
+        X.append([1.0 - math.cos(t) + rng.gauss(0.0, noise), 0.5 - math.sin(t) + rng.gauss(0.0, noise)])
+        y.append(1)
     return _shuffled(X, y, rng)
 
 
-def make_circles(
-    n_samples: int = 100, noise: float = 0.05, factor: float = 0.5, seed: int = 0
-) -> tuple[Rows, list[int]]:
-    """A small circle (label 1) inside a large one (label 0); ``factor`` is the ratio of radii."""
-    _check_n(n_samples)
-    if not 0 < factor < 1:
-        raise ValueError(f"make_circles: factor must be in (0, 1), got {factor!r}")
+def make_circles(n_samples: int = 100, noise: float = 0.05, factor: float = 0.5, seed: int = 0) -> Dataset:
+    """A small circle (class 1, radius ``factor``) inside a unit circle (class 0), at random angles.
+
+    Not linearly separable: a good first case for a hidden layer. Classes alternate row by row.
+    """
+    _check_n(n_samples, "make_circles")
+    _check_scale("noise", noise, "make_circles")
+    if isinstance(factor, bool) or not isinstance(factor, numbers.Real) or not 0 < factor < 1:
+        raise ValueError(f"make_circles: factor must be a number in (0, 1), got {factor!r}")
     rng = random.Random(seed)
-    X, y = [], []
+    X: Rows = []
+    y: list[int] = []
     for i in range(n_samples):
-        cls = i % 2
-        t = 2 * math.pi * rng.random()
-        r = factor if cls else 1.0
-        X.append([r * math.cos(t) + rng.gauss(0, noise), r * math.sin(t) + rng.gauss(0, noise)])
-        y.append(cls)
+        label = i % 2
+        radius = factor if label else 1.0
+        t = 2.0 * math.pi * rng.random()
+        X.append([radius * math.cos(t) + rng.gauss(0.0, noise), radius * math.sin(t) + rng.gauss(0.0, noise)])
+        y.append(label)
     return X, y
 
 
 def make_spirals(
     n_samples: int = 100, n_classes: int = 2, noise: float = 0.1, turns: float = 1.0, seed: int = 0
-) -> tuple[Rows, list[int]]:
-    """``n_classes`` interleaved spiral arms (labels 0..n_classes-1)."""
-    _check_n(n_samples)
+) -> Dataset:
+    """``n_classes`` interleaved spiral arms from the centre out to radius 1 (classes 0..n_classes-1).
+
+    Arm c at radius r sits at angle 2 pi (turns * r + c / n_classes); the noise is
+    scaled by r, so the crowded centre stays readable. Classes alternate row by row.
+    """
+    _check_n(n_samples, "make_spirals")
+    _check_scale("noise", noise, "make_spirals")
+    if isinstance(n_classes, bool) or not isinstance(n_classes, int) or n_classes < 2:
+        raise ValueError(f"make_spirals: n_classes must be an int >= 2, got {n_classes!r}")
     rng = random.Random(seed)
-    X, y = [], []
+    per_class = n_samples / n_classes
+    X: Rows = []
+    y: list[int] = []
     for i in range(n_samples):
-        cls = i % n_classes
-        r = (i // n_classes + 1) / (n_samples / n_classes)
-        t = 2 * math.pi * turns * r + 2 * math.pi * cls / n_classes
-        X.append([r * math.cos(t) + rng.gauss(0, noise * r), r * math.sin(t) + rng.gauss(0, noise * r)])
-        y.append(cls)
+        label = i % n_classes
+        r = (i // n_classes + 1) / per_class
+        t = 2.0 * math.pi * (turns * r + label / n_classes)
+        X.append([r * math.cos(t) + rng.gauss(0.0, noise * r), r * math.sin(t) + rng.gauss(0.0, noise * r)])
+        y.append(label)
     return X, y
 
 
-def make_xor(n_samples: int = 100, noise: float = 0.1, seed: int = 0) -> tuple[Rows, list[int]]:
-    """Points around the four corners (+-1, +-1); label 1 where the signs differ (XOR)."""
-    _check_n(n_samples)
+def make_xor(n_samples: int = 100, noise: float = 0.1, seed: int = 0) -> Dataset:
+    """Points around the corners (+-1, +-1); class 1 where the two signs differ (XOR), else 0.
+
+    The classic problem a single neuron cannot solve. Corners take turns row by row,
+    and the label comes from the corner, so with ``noise`` near 1 labels overlap.
+    """
+    _check_n(n_samples, "make_xor")
+    _check_scale("noise", noise, "make_xor")
     rng = random.Random(seed)
-    X, y = [], []
+    X: Rows = []
+    y: list[int] = []
     for i in range(n_samples):
-        a, b = (i >> 0) & 1, (i >> 1) & 1
-        X.append([2 * a - 1 + rng.gauss(0, noise), 2 * b - 1 + rng.gauss(0, noise)])
+        a, b = i & 1, (i >> 1) & 1
+        X.append([2.0 * a - 1.0 + rng.gauss(0.0, noise), 2.0 * b - 1.0 + rng.gauss(0.0, noise)])
         y.append(a ^ b)
     return X, y
 
@@ -94,87 +145,146 @@ def make_blobs(
     std: float = 0.5,
     n_features: int = 2,
     seed: int = 0,
-) -> tuple[Rows, list[int]]:
-    """Gaussian blobs around ``centers`` (a count, placed at random in [-5, 5], or the points themselves)."""
-    _check_n(n_samples)
+) -> Dataset:
+    """Gaussian blobs of std ``std``, one class per centre (classes take turns row by row).
+
+    ``centers`` is either a count (the centres are then drawn uniformly from
+    [-5, 5] in each of ``n_features`` dimensions) or the centre points themselves.
+    """
+    _check_n(n_samples, "make_blobs")
+    _check_scale("std", std, "make_blobs")
     rng = random.Random(seed)
-    if isinstance(centers, int):
-        pts = [[rng.uniform(-5, 5) for _ in range(n_features)] for _ in range(centers)]
+    if isinstance(centers, int) and not isinstance(centers, bool):
+        if centers < 1 or isinstance(n_features, bool) or not isinstance(n_features, int) or n_features < 1:
+            raise ValueError(f"make_blobs: need centers >= 1 and n_features >= 1, got {centers!r} and {n_features!r}")
+        points = [[rng.uniform(-5.0, 5.0) for _ in range(n_features)] for _ in range(centers)]
     else:
-        pts = [list(map(float, c)) for c in centers]
-    X, y = [], []
+        points = [[float(c) for c in centre] for centre in centers]
+        if not points or len({len(p) for p in points}) != 1 or not points[0]:
+            raise ValueError("make_blobs: centers must be a count or a non-empty list of points of one dimension")
+    X: Rows = []
+    y: list[int] = []
     for i in range(n_samples):
-        cls = i % len(pts)
-        X.append([c + rng.gauss(0, std) for c in pts[cls]])
-        y.append(cls)
+        label = i % len(points)
+        X.append([c + rng.gauss(0.0, std) for c in points[label]])
+        y.append(label)
     return X, y
 
 
+# ---- regression ----------------------------------------------------------------------------
+
+
 def make_line(
-    n_samples: int = 50, m: float = 2.0, b: float = -1.0, noise: float = 0.1, x_range: tuple[float, float] = (-1, 1),
+    n_samples: int = 50,
+    m: float = 2.0,
+    b: float = -1.0,
+    noise: float = 0.1,
+    x_range: tuple[float, float] = (-1.0, 1.0),
     seed: int = 0,
 ) -> tuple[list[float], list[float]]:
-    """Noisy points on y = m*x + b for linear regression: (xs, ys), plain lists of floats."""
-    _check_n(n_samples)
+    """Points on y = m*x + b plus Gaussian noise of std ``noise``, x uniform in ``x_range``.
+
+    Returns ``(xs, ys)``, two plain lists of floats (not rows): fit ``m*x + b`` with
+    two Values and ``F.mse`` and you should get ``m`` and ``b`` back. Wrap as
+    ``[[x] for x in xs]`` to feed an ``MLP(1, [1])``.
+    """
+    _check_n(n_samples, "make_line")
+    _check_scale("noise", noise, "make_line")
+    low, high = x_range
+    if not low < high:
+        raise ValueError(f"make_line: x_range must be (low, high) with low < high, got {x_range!r}")
     rng = random.Random(seed)
-    xs = [rng.uniform(*x_range) for _ in range(n_samples)]
-    return xs, [m * x + b + rng.gauss(0, noise) for x in xs]
+    xs = [rng.uniform(low, high) for _ in range(n_samples)]
+    ys = [m * x + b + rng.gauss(0.0, noise) for x in xs]
+    return xs, ys
+
+
+# ---- fruits: mixed numeric and categorical features ----------------------------------------
 
 
 @dataclass
 class Fruits:
-    """The fruit dataset: rows X, class indices y, and the names of both."""
+    """The fruit dataset: rows ``X``, class indices ``y``, and what the columns and classes are.
+
+    Unpacks like the other datasets, ``X, y = make_fruits()``.
+    """
 
     X: Rows
     y: list[int]
-    feature_names: list[str]
-    class_names: list[str]
+    feature_names: list[str] = field(default_factory=list)
+    class_names: list[str] = field(default_factory=list)
 
     def __iter__(self) -> Iterator:
-        # so that `X, y = make_fruits()` works too
         return iter((self.X, self.y))
 
+    def __len__(self) -> int:
+        return len(self.X)
 
+
+@dataclass(frozen=True)
+class _FruitKind:
+    grams: tuple[float, float]  # mean, std
+    colours: dict[str, float]  # colour -> how often
+    textures: dict[str, float]
+    size_cm: tuple[float, float]  # length of the longest side: mean, std
+
+
+# Made-up but plausible: weight overlaps between all three, so it alone cannot tell them apart;
+# bananas are long, oranges are orange and bumpy, apples are red or green and smooth.
 _FRUITS = {
-    # grams (mean, std), colour weights, texture weights, size in cm (mean, std)
-    "apple": ((170, 25), {"red": 0.6, "green": 0.3, "yellow": 0.1}, {"smooth": 0.9, "bumpy": 0.1}, (7.5, 0.7)),
-    "banana": ((120, 20), {"yellow": 0.85, "green": 0.15}, {"smooth": 1.0}, (19.0, 2.0)),
-    "orange": ((140, 25), {"orange": 0.95, "green": 0.05}, {"bumpy": 0.9, "smooth": 0.1}, (7.5, 0.8)),
+    "apple": _FruitKind((170.0, 25.0), {"red": 0.6, "green": 0.3, "yellow": 0.1}, {"smooth": 0.9, "bumpy": 0.1},
+                        (7.5, 0.7)),
+    "banana": _FruitKind((120.0, 20.0), {"yellow": 0.85, "green": 0.15}, {"smooth": 1.0}, (19.0, 2.0)),
+    "orange": _FruitKind((140.0, 25.0), {"orange": 0.95, "green": 0.05}, {"bumpy": 0.9, "smooth": 0.1},
+                         (7.5, 0.8)),
 }
 _COLOURS = ["red", "green", "yellow", "orange"]
 _TEXTURES = ["smooth", "bumpy"]
+FRUIT_FEATURES = ["weight_g"] + [f"colour={c}" for c in _COLOURS] + [f"texture={t}" for t in _TEXTURES] + ["size_cm"]
+
+
+def _pick(weights: dict[str, float], rng: random.Random) -> str:
+    return rng.choices(list(weights), weights=list(weights.values()))[0]
 
 
 def make_fruits(n_samples: int = 150, seed: int = 0) -> Fruits:
-    """Apples, bananas and oranges by weight (g), colour, texture and size (cm).
+    """Apples, bananas and oranges (classes 0, 1, 2) described by weight, colour, texture and size.
 
-    Colour and texture are categories, one-hot encoded; weight and size stay in
-    their units (standardize them before training). Returns a ``Fruits`` with X, y,
-    ``feature_names`` and ``class_names``; ``X, y = make_fruits()`` also works.
+    Each row has 8 numbers, named in ``feature_names``: ``weight_g`` (grams, about
+    100-200), four one-hot columns ``colour=red/green/yellow/orange``, two one-hot
+    columns ``texture=smooth/bumpy``, and ``size_cm``. The categorical features are
+    one-hot encoded so a neuron can weigh each category on its own; the numeric
+    ones stay in their units, so ``standardize`` X before training (grams of 150
+    would swamp the 0/1 columns). Classes take turns, then rows are shuffled.
     """
-    _check_n(n_samples)
+    _check_n(n_samples, "make_fruits")
     rng = random.Random(seed)
-    classes = list(_FRUITS)
-    X, y = [], []
+    names = list(_FRUITS)
+    X: Rows = []
+    y: list[int] = []
     for i in range(n_samples):
-        cls = i % len(classes)
-        (gm, gs), colours, textures, (sm, ss) = _FRUITS[classes[cls]]
-        colour = rng.choices(list(colours), weights=list(colours.values()))[0]
-        texture = rng.choices(list(textures), weights=list(textures.values()))[0]
-        row = [max(rng.gauss(gm, gs), 30.0)]
-        row += one_hot(_COLOURS.index(colour), len(_COLOURS))
-        row += one_hot(_TEXTURES.index(texture), len(_TEXTURES))
-        row.append(max(rng.gauss(sm, ss), 2.0))
+        label = i % len(names)
+        kind = _FRUITS[names[label]]
+        row = [max(rng.gauss(*kind.grams), 30.0)]  # no fruit weighs nothing; clip the far tail
+        row += one_hot(_COLOURS.index(_pick(kind.colours, rng)), len(_COLOURS))
+        row += one_hot(_TEXTURES.index(_pick(kind.textures, rng)), len(_TEXTURES))
+        row.append(max(rng.gauss(*kind.size_cm), 2.0))
         X.append(row)
-        y.append(cls)
+        y.append(label)
     X, y = _shuffled(X, y, rng)
-    names = ["weight_g"] + [f"colour={c}" for c in _COLOURS] + [f"texture={t}" for t in _TEXTURES] + ["size_cm"]
-    return Fruits(X, y, names, classes)
+    return Fruits(X, y, list(FRUIT_FEATURES), names)
+
+
+# ---- helpers -------------------------------------------------------------------------------
 
 
 def one_hot(index: int | Sequence[int], n_classes: int) -> list[float] | list[list[float]]:
-    """[0, .., 1, .., 0] with the 1 at ``index``; a list of indices gives a list of rows."""
-    if not isinstance(index, int):
+    """[0, ..., 1, ..., 0] of length ``n_classes`` with the 1 at ``index``; a list of indices gives a list of rows."""
+    if isinstance(n_classes, bool) or not isinstance(n_classes, int) or n_classes < 1:
+        raise ValueError(f"one_hot: n_classes must be a positive int, got {n_classes!r}")
+    if isinstance(index, bool) or not isinstance(index, numbers.Integral):
+        if isinstance(index, (str, bytes)) or not hasattr(index, "__iter__"):
+            raise TypeError(f"one_hot: index must be an int or a list of ints, got {type(index).__name__}")
         return [one_hot(i, n_classes) for i in index]  # type: ignore[misc]
     if not 0 <= index < n_classes:
         raise ValueError(f"one_hot: index {index} is out of range for {n_classes} classes")
@@ -184,43 +294,73 @@ def one_hot(index: int | Sequence[int], n_classes: int) -> list[float] | list[li
 
 
 def to_signs(y: Sequence[int]) -> list[int]:
-    """Map labels 0/1 to -1/+1, as the hinge loss wants."""
+    """Map labels 0/1 to -1/+1, as micrograd's demo and the hinge loss want them."""
+    for t in y:
+        if t not in (0, 1):
+            raise ValueError(f"to_signs: labels must be 0 or 1, got {t!r}")
     return [1 if t else -1 for t in y]
 
 
 def train_test_split(
-    X: Sequence, y: Sequence, test_size: float = 0.25, seed: int = 0
-) -> tuple[list, list, list, list]:
-    """Shuffle and split into (X_train, X_test, y_train, y_test), like scikit-learn's."""
+    X: Sequence[T], y: Sequence[U], test_size: float | int = 0.25, seed: int = 0
+) -> tuple[list[T], list[T], list[U], list[U]]:
+    """Shuffle rows and labels together and split them: ``(X_train, X_test, y_train, y_test)``, like scikit-learn.
+
+    ``test_size`` is a fraction in (0, 1) (rounded, at least one row) or a number of rows.
+    """
     if len(X) != len(y):
-        raise ValueError(f"train_test_split: {len(X)} rows but {len(y)} labels")
-    if not 0 < test_size < 1:
-        raise ValueError(f"train_test_split: test_size must be in (0, 1), got {test_size!r}")
+        raise ValueError(f"train_test_split: {len(X)} rows but {len(y)} labels; they must match")
+    if isinstance(test_size, int) and not isinstance(test_size, bool):
+        n_test = test_size
+    elif isinstance(test_size, float) and 0.0 < test_size < 1.0:
+        n_test = max(1, round(len(X) * test_size))
+    else:
+        raise ValueError(f"train_test_split: test_size must be a fraction in (0, 1) or a row count, got {test_size!r}")
+    if not 0 < n_test < len(X):
+        raise ValueError(f"train_test_split: cannot put {n_test} of {len(X)} rows in the test set and keep some "
+                         "for training")
     Xs, ys = _shuffled(list(X), list(y), random.Random(seed))
-    n_test = max(1, round(len(Xs) * test_size))
     return Xs[n_test:], Xs[:n_test], ys[n_test:], ys[:n_test]
 
 
 def batches(
-    X: Sequence, y: Sequence, batch_size: int, shuffle: bool = True, seed: int | None = 0
-) -> Iterator[tuple[list, list]]:
-    """Yield (X_batch, y_batch) of ``batch_size`` rows (the last may be smaller)."""
-    if not isinstance(batch_size, int) or batch_size < 1:
+    X: Sequence[T], y: Sequence[U], batch_size: int, shuffle: bool = True, seed: int | None = 0
+) -> Iterator[tuple[list[T], list[U]]]:
+    """Yield ``(X_batch, y_batch)`` pairs of ``batch_size`` rows; the last batch may be smaller.
+
+    With ``shuffle`` the order comes from ``random.Random(seed)``: pass a different
+    seed each epoch (``seed=epoch``) to see the data in a new order every time.
+    """
+    if len(X) != len(y):
+        raise ValueError(f"batches: {len(X)} rows but {len(y)} labels; they must match")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batches: batch_size must be a positive int, got {batch_size!r}")
-    idx = list(range(len(X)))
+    order = list(range(len(X)))
     if shuffle:
-        random.Random(seed).shuffle(idx)
-    for start in range(0, len(idx), batch_size):
-        chunk = idx[start : start + batch_size]
+        random.Random(seed).shuffle(order)
+    for start in range(0, len(order), batch_size):
+        chunk = order[start : start + batch_size]
         yield [X[i] for i in chunk], [y[i] for i in chunk]
 
 
-def standardize(X: Rows, stats: tuple[list[float], list[float]] | None = None) -> tuple[Rows, tuple]:
-    """Scale each column to mean 0 and std 1; pass the returned stats to scale test data the same way."""
+def standardize(
+    X: Sequence[Sequence[float]], stats: tuple[list[float], list[float]] | None = None
+) -> tuple[Rows, tuple[list[float], list[float]]]:
+    """Scale each column to mean 0 and standard deviation 1: x' = (x - mean) / std.
+
+    Returns ``(scaled rows, (means, stds))``. Compute the stats on the training rows
+    and pass them back in to scale test rows the same way. A constant column has
+    std 0; it is divided by 1 instead (it becomes all zeros).
+    """
     if stats is None:
-        cols = list(zip(*X))
-        means = [sum(c) / len(c) for c in cols]
-        stds = [math.sqrt(sum((v - m) ** 2 for v in c) / len(c)) or 1.0 for c, m in zip(cols, means)]
+        if not X:
+            raise ValueError("standardize: needs at least one row to compute column statistics")
+        columns = list(zip(*X))
+        means = [math.fsum(c) / len(c) for c in columns]
+        stds = [math.sqrt(math.fsum((v - m) ** 2 for v in c) / len(c)) or 1.0 for c, m in zip(columns, means)]
         stats = (means, stds)
     means, stds = stats
-    return [[(v - m) / s for v, m, s in zip(row, means, stds)] for row in X], stats
+    for i, row in enumerate(X):
+        if len(row) != len(means):
+            raise ValueError(f"standardize: row {i} has {len(row)} columns, the stats have {len(means)}")
+    return [[(v - m) / s for v, m, s in zip(row, means, stds)] for row in X], (means, stds)

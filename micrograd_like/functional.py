@@ -1,157 +1,262 @@
-"""Activations, softmax and losses as functions of Values (imported as ``F`` in the docs)."""
+"""Activations, softmax and losses as plain functions of Values (imported as ``F`` in the docs)."""
 
 from __future__ import annotations
 
-from typing import Callable, Sequence, Union
+import numbers
+from typing import Callable, Iterable, Sequence, Union
 
-from . import engine
-from .engine import Value
+from .engine import Value, dot, logsumexp
+from .engine import sum as value_sum
 
-Number = Union[Value, float]
+Scalar = Union[Value, float]
+Scalars = Union[Scalar, Iterable[Scalar]]
 
 __all__ = [
-    "relu", "leaky_relu", "prelu", "sigmoid", "tanh", "step", "linear", "ACTIVATIONS", "get_activation",
-    "softmax", "log_softmax", "mse", "mae", "cross_entropy", "binary_cross_entropy_with_logits", "hinge",
-    "l2_penalty",
+    "relu", "leaky_relu", "prelu", "sigmoid", "tanh", "step", "linear", "identity", "ACTIVATIONS",
+    "get_activation", "softmax", "log_softmax", "mse", "mae", "cross_entropy",
+    "binary_cross_entropy_with_logits", "hinge", "l2_penalty", "l2",
 ]
 
 
-def _v(x: Number, op: str) -> Value:
-    return x if isinstance(x, Value) else engine._as_value(x, op)
+# ---- turning arguments into Values, with errors that name the function ----------------------
 
 
-def relu(x: Number) -> Value:
-    """max(0, x)."""
-    return _v(x, "relu").relu()
+def _value(x: object, fn: str) -> Value:
+    """``x`` itself if it is a Value, a new leaf if it is a real number, else TypeError."""
+    if isinstance(x, Value):
+        return x
+    if isinstance(x, numbers.Real):
+        return Value(float(x))
+    raise TypeError(f"{fn}: expected a Value or a real number, got {type(x).__name__} {x!r:.40}")
 
 
-def leaky_relu(x: Number, negative_slope: float = 0.01) -> Value:
-    """x for x > 0, else negative_slope * x."""
-    return _v(x, "leaky_relu").leaky_relu(negative_slope)
+def _as_list(xs: object, fn: str) -> list:
+    """A lone scalar becomes a list of one; any other iterable (not a string) becomes a list."""
+    if isinstance(xs, (Value, numbers.Real)):
+        return [xs]
+    if isinstance(xs, (str, bytes)) or not isinstance(xs, Iterable):
+        raise TypeError(f"{fn}: expected a Value, a number or a list of them, got {type(xs).__name__}")
+    return list(xs)
 
 
-def prelu(x: Number, slope: Value) -> Value:
-    """Leaky relu with a learnable slope (a Value)."""
-    return _v(x, "prelu").prelu(slope)
-
-
-def sigmoid(x: Number) -> Value:
-    """1 / (1 + e**-x)."""
-    return _v(x, "sigmoid").sigmoid()
-
-
-def tanh(x: Number) -> Value:
-    """Hyperbolic tangent."""
-    return _v(x, "tanh").tanh()
-
-
-def step(x: Number) -> Value:
-    """Binary step: 1 for x > 0, else 0. Its gradient is 0 everywhere, so it cannot be trained by backprop."""
-    return _v(x, "step").step()
-
-
-def linear(x: Number) -> Value:
-    """The identity: a neuron with no nonlinearity."""
-    return _v(x, "linear")
-
-
-# activations a layer can be given by name; prelu is absent because it needs a slope per neuron
-ACTIVATIONS: dict[str, Callable[[Value], Value]] = {
-    "relu": relu, "leaky_relu": leaky_relu, "sigmoid": sigmoid, "tanh": tanh, "step": step, "linear": linear,
-}
-
-
-def get_activation(name: str) -> Callable[[Value], Value]:
-    """The activation function called ``name``; ValueError naming it and the valid names otherwise."""
-    if name not in ACTIVATIONS:
-        valid = sorted(ACTIVATIONS) + ["prelu"]
-        raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(valid)}")
-    return ACTIVATIONS[name]
-
-
-def log_softmax(logits: Sequence[Number]) -> list[Value]:
-    """log softmax(x)_i = x_i - logsumexp(x): stable for logits of any size."""
-    xs = engine._as_values(logits, "log_softmax")
-    lse = engine.logsumexp(xs)
-    return [x - lse for x in xs]
-
-
-def softmax(logits: Sequence[Number]) -> list[Value]:
-    """softmax(x)_i = e**x_i / sum_j e**x_j, computed as exp(x_i - logsumexp(x)) so it never overflows."""
-    return [v.exp() for v in log_softmax(logits)]
-
-
-def _pairs(preds: Sequence[Number] | Number, targets: Sequence[float] | float, op: str) -> tuple[list, list]:
-    ps = [preds] if not isinstance(preds, (list, tuple)) else list(preds)
-    ts = [targets] if not isinstance(targets, (list, tuple)) else list(targets)
+def _pairs(preds: Scalars, targets: Scalars, fn: str) -> tuple[list[Value], list[Value]]:
+    """Predictions and targets as two equally long, non-empty lists of Values."""
+    ps, ts = _as_list(preds, fn), _as_list(targets, fn)
     if len(ps) != len(ts):
-        raise ValueError(f"{op}: got {len(ps)} predictions but {len(ts)} targets")
+        raise ValueError(f"{fn}: got {len(ps)} predictions but {len(ts)} targets; they must match")
     if not ps:
-        raise ValueError(f"{op}: needs at least one prediction")
-    return ps, ts
+        raise ValueError(f"{fn}: needs at least one prediction")
+    return [_value(p, fn) for p in ps], [_value(t, fn) for t in ts]
 
 
 def _mean(terms: list[Value]) -> Value:
-    return engine.sum(terms) * (1.0 / len(terms))
+    """(t1 + ... + tn) / n: one sum node however long the batch, then one division (PyTorch's 'mean')."""
+    return value_sum(terms) / len(terms)
 
 
-def mse(preds: Sequence[Number] | Number, targets: Sequence[float] | float) -> Value:
-    """Mean squared error: mean((p - t)**2)."""
+# ---- activations --------------------------------------------------------------------------
+
+
+def relu(x: Scalar) -> Value:
+    """relu(x) = max(0, x); relu'(x) = 1 for x > 0, else 0 (0 at the kink, as in PyTorch)."""
+    return _value(x, "relu").relu()
+
+
+def leaky_relu(x: Scalar, negative_slope: float = 0.01) -> Value:
+    """x for x > 0, else negative_slope * x, so a negative input still passes a small gradient."""
+    return _value(x, "leaky_relu").leaky_relu(negative_slope)
+
+
+def prelu(x: Scalar, slope: Scalar) -> Value:
+    """Leaky relu whose negative slope a is itself a Value: d/dx = 1 or a, d/da = 0 or x."""
+    return _value(x, "prelu").prelu(_value(slope, "prelu"))
+
+
+def sigmoid(x: Scalar) -> Value:
+    """s(x) = 1 / (1 + e**-x); s'(x) = s(x) * (1 - s(x)). Never overflows."""
+    return _value(x, "sigmoid").sigmoid()
+
+
+def tanh(x: Scalar) -> Value:
+    """tanh(x) = (e**x - e**-x) / (e**x + e**-x); tanh'(x) = 1 - tanh(x)**2."""
+    return _value(x, "tanh").tanh()
+
+
+def step(x: Scalar) -> Value:
+    """Binary step: 1 for x > 0, else 0.
+
+    Its derivative is 0 wherever it exists, so no gradient flows back through it:
+    a network of step neurons cannot be trained by backprop (the perceptron rule
+    trains it instead). It is here to show exactly that.
+    """
+    return _value(x, "step").step()
+
+
+def linear(x: Scalar) -> Value:
+    """The identity, f(x) = x: a neuron with no nonlinearity (an output layer for regression or logits)."""
+    return _value(x, "linear")
+
+
+identity = linear
+
+# Every activation a layer can be given by name. prelu takes a second argument (its slope),
+# which a Neuron owns and passes; the others take only x.
+ACTIVATIONS: dict[str, Callable[..., Value]] = {
+    "relu": relu,
+    "leaky_relu": leaky_relu,
+    "prelu": prelu,
+    "sigmoid": sigmoid,
+    "tanh": tanh,
+    "step": step,
+    "linear": linear,
+    "identity": identity,
+}
+
+
+def get_activation(name: str) -> Callable[..., Value]:
+    """The activation function called ``name`` (see ``ACTIVATIONS``); ``"prelu"`` also wants a slope.
+
+    An unknown name is a ValueError that names it and lists the valid names.
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"get_activation: the name must be a str, got {type(name).__name__}")
+    try:
+        return ACTIVATIONS[name]
+    except KeyError:
+        raise ValueError(f"unknown activation {name!r}; valid names are: {', '.join(ACTIVATIONS)}") from None
+
+
+# ---- softmax ------------------------------------------------------------------------------
+
+
+def log_softmax(logits: Scalars) -> list[Value]:
+    """log softmax(x)_i = x_i - logsumexp(x).
+
+    logsumexp shifts by the largest logit before exponentiating, so logits of 1000
+    (or -1000) give finite, exact answers where e**1000 would overflow.
+    """
+    xs = [_value(x, "log_softmax") for x in _as_list(logits, "log_softmax")]
+    if not xs:
+        raise ValueError("log_softmax: needs at least one logit")
+    lse = logsumexp(xs)
+    return [x - lse for x in xs]
+
+
+def softmax(logits: Scalars) -> list[Value]:
+    """softmax(x)_i = e**x_i / sum_j e**x_j, computed as e**(x_i - logsumexp(x)) so it never overflows.
+
+    ``softmax([34, 32, 25])`` is about ``[0.88, 0.12, 0.0001]``: the exponential
+    turns a gap of 2 between logits into a ratio of e**2 = 7.4 between probabilities.
+    """
+    return [v.exp() for v in log_softmax(logits)]
+
+
+# ---- losses, each the mean over the samples as PyTorch's default reduction="mean" -------------
+
+
+def mse(preds: Scalars, targets: Scalars) -> Value:
+    """Mean squared error: (1/n) sum (p_i - t_i)**2; d/dp_i = 2 (p_i - t_i) / n."""
     ps, ts = _pairs(preds, targets, "mse")
-    return _mean([(_v(p, "mse") - t) ** 2 for p, t in zip(ps, ts)])
+    return _mean([(p - t) ** 2 for p, t in zip(ps, ts)])
 
 
-def mae(preds: Sequence[Number] | Number, targets: Sequence[float] | float) -> Value:
-    """Mean absolute error: mean(|p - t|) (gradient 0 where p == t, as in PyTorch)."""
+def mae(preds: Scalars, targets: Scalars) -> Value:
+    """Mean absolute error: (1/n) sum |p_i - t_i|; d/dp_i = sign(p_i - t_i) / n, 0 where p_i == t_i as in PyTorch."""
     ps, ts = _pairs(preds, targets, "mae")
-    return _mean([abs(_v(p, "mae") - t) for p, t in zip(ps, ts)])
+    return _mean([abs(p - t) for p, t in zip(ps, ts)])
 
 
-def _one_cross_entropy(logits: Sequence[Number], target: int) -> Value:
-    if not isinstance(target, int) or isinstance(target, bool):
-        raise TypeError(f"cross_entropy: target must be a class index (int), got {type(target).__name__}")
-    if not 0 <= target < len(logits):
-        raise ValueError(f"cross_entropy: target {target} is out of range for {len(logits)} classes")
-    xs = engine._as_values(logits, "cross_entropy")
-    return engine.logsumexp(xs) - xs[target]
+def _class_index(target: object, n_classes: int) -> int:
+    """``target`` as an int in [0, n_classes), or an error that says what is wrong with it."""
+    if isinstance(target, bool) or not isinstance(target, numbers.Integral):
+        raise TypeError(f"cross_entropy: a target must be a class index (an int), got {type(target).__name__} "
+                        f"{target!r:.40}")
+    if not 0 <= target < n_classes:
+        raise ValueError(f"cross_entropy: target {target} is out of range for {n_classes} classes "
+                         f"(valid indices are 0 to {n_classes - 1})")
+    return int(target)
 
 
-def cross_entropy(logits: Sequence[Number] | Sequence[Sequence[Number]], target: int | Sequence[int]) -> Value:
-    """-log softmax(logits)[target] = logsumexp(logits) - logits[target].
+def _one_cross_entropy(logits: Scalars, target: object) -> Value:
+    """-log softmax(x)[t] = logsumexp(x) - x[t] for one sample."""
+    xs = [_value(x, "cross_entropy") for x in _as_list(logits, "cross_entropy")]
+    t = _class_index(target, len(xs))
+    return logsumexp(xs) - xs[t]
 
-    Takes one sample's logits and a class index, or a batch (a list of logit lists
-    and a list of indices), then it is the mean over the batch, as in PyTorch.
+
+def cross_entropy(logits: Sequence[Scalar] | Sequence[Sequence[Scalar]], target: int | Sequence[int]) -> Value:
+    """Cross-entropy of raw logits against a class index: -log softmax(x)[t] = logsumexp(x) - x[t].
+
+    Its gradient is softmax(x) - one_hot(t): push the right logit up, the others down.
+    Give one sample (a list of logits and an int), or a batch (a list of logit lists
+    and a list of ints): then it is the mean over the batch, as ``torch.nn.functional.cross_entropy``.
+    Pass the logits, not probabilities: the softmax is inside, done stably.
     """
-    if isinstance(target, (list, tuple)):
-        if len(logits) != len(target):
-            raise ValueError(f"cross_entropy: got {len(logits)} samples but {len(target)} targets")
-        return _mean([_one_cross_entropy(lg, t) for lg, t in zip(logits, target)])  # type: ignore[arg-type]
-    return _one_cross_entropy(logits, target)  # type: ignore[arg-type]
+    if isinstance(target, (bool, numbers.Real)) or isinstance(target, Value):
+        return _one_cross_entropy(logits, target)
+    samples, targets = _as_list(logits, "cross_entropy"), _as_list(target, "cross_entropy")
+    if len(samples) != len(targets):
+        raise ValueError(f"cross_entropy: got {len(samples)} samples but {len(targets)} targets; they must match")
+    if not samples:
+        raise ValueError("cross_entropy: needs at least one sample")
+    for row in samples:
+        if isinstance(row, (Value, numbers.Real)):
+            raise TypeError("cross_entropy: with a list of targets, logits must be a list of logit lists "
+                            "(one per sample)")
+    return _mean([_one_cross_entropy(row, t) for row, t in zip(samples, targets)])
 
 
-def binary_cross_entropy_with_logits(logits: Sequence[Number] | Number, targets: Sequence[float] | float) -> Value:
-    """Mean of -[t log s(x) + (1 - t) log(1 - s(x))], computed stably from the logit x.
+def _one_bce_with_logits(x: Value, t: Value) -> Value:
+    """softplus(x) - x*t, softplus(x) = log(1 + e**x), in the branch whose e**(...) cannot overflow.
 
-    Written as max(x, 0) - x*t + log(1 + e**-|x|), which never overflows.
+    The textbook stable form max(x, 0) - x*t + log(1 + e**-|x|) is the same number, but
+    built from relu and abs it would get gradient -t at x = 0 (both kinks count as 0) instead of
+    the true sigmoid(0) - t = 0.5 - t. Each branch below is smooth, so the gradient
+    sigmoid(x) - t is right everywhere, 0 included.
     """
-    ps, ts = _pairs(logits, targets, "binary_cross_entropy_with_logits")
-    terms = []
-    for p, t in zip(ps, ts):
-        x = _v(p, "binary_cross_entropy_with_logits")
-        terms.append(x.relu() - x * t + ((-abs(x)).exp() + 1).log())
-    return _mean(terms)
+    if x.data >= 0.0:
+        return x * (1.0 - t) + ((-x).exp() + 1.0).log()  # softplus(x) = x + log(1 + e**-x)
+    return (x.exp() + 1.0).log() - x * t
 
 
-def hinge(scores: Sequence[Number] | Number, targets: Sequence[float] | float) -> Value:
-    """SVM max-margin loss: mean(relu(1 - y * s)) with targets y in {-1, +1} (micrograd's demo loss)."""
+def binary_cross_entropy_with_logits(logits: Scalars, targets: Scalars) -> Value:
+    """Mean of -[t log s(x) + (1 - t) log(1 - s(x))] with s the sigmoid, computed from the logit x.
+
+    Equal to max(x, 0) - x*t + log(1 + e**-|x|), which never overflows (a logit of 1000
+    is fine); d/dx = (s(x) - t) / n. Targets are probabilities in [0, 1] (labels 0/1,
+    not -1/+1: use ``hinge`` for those). One logit or a list (a batch, mean-reduced).
+    """
+    fn = "binary_cross_entropy_with_logits"
+    xs, ts = _pairs(logits, targets, fn)
+    for t in ts:
+        if not 0.0 <= t.data <= 1.0:
+            raise ValueError(f"{fn}: targets must be in [0, 1] (labels 0/1), got {t.data!r}; "
+                             "for -1/+1 labels use hinge")
+    return _mean([_one_bce_with_logits(x, t) for x, t in zip(xs, ts)])
+
+
+def hinge(scores: Scalars, targets: Scalars) -> Value:
+    """SVM max-margin loss, micrograd's demo loss: (1/n) sum relu(1 - y_i * s_i) with y_i in {-1, +1}.
+
+    A sample costs nothing once it is on the right side by a margin of 1 (y*s >= 1);
+    otherwise d/ds_i = -y_i / n.
+    """
     ss, ys = _pairs(scores, targets, "hinge")
     for y in ys:
-        if y not in (-1, 1):
-            raise ValueError(f"hinge: targets must be -1 or +1, got {y!r}")
-    return _mean([(1 + -y * _v(s, "hinge")).relu() for s, y in zip(ss, ys)])
+        if y.data not in (-1.0, 1.0):
+            raise ValueError(f"hinge: targets must be -1 or +1, got {y.data!r} (map 0/1 labels with data.to_signs)")
+    return _mean([(1.0 - y * s).relu() for s, y in zip(ss, ys)])
 
 
-def l2_penalty(parameters: Sequence[Value], alpha: float = 1e-4) -> Value:
-    """alpha * sum(p**2): weight decay as a loss term, one node however many parameters."""
-    ps = engine._as_values(parameters, "l2_penalty")
-    return alpha * engine.dot(ps, ps)
+def l2_penalty(parameters: Iterable[Value], alpha: float = 1e-4) -> Value:
+    """alpha * sum(p**2): weight decay written as a loss term; d/dp = 2 * alpha * p.
+
+    The sum of squares is one ``dot`` node however many parameters there are.
+    """
+    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not alpha >= 0:
+        raise ValueError(f"l2_penalty: alpha must be a number >= 0, got {alpha!r}")
+    ps = [_value(p, "l2_penalty") for p in _as_list(parameters, "l2_penalty")]
+    return dot(ps, ps) * float(alpha)
+
+
+l2 = l2_penalty

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Iterable
 
 from .engine import Value
@@ -10,84 +11,151 @@ from .engine import Value
 __all__ = ["Optimizer", "SGD", "RMSprop", "Adam"]
 
 
-class Optimizer:
-    """Holds the parameters; ``step()`` updates their data from their grads, ``zero_grad()`` clears grads."""
+def _param_list(params: Iterable[Value], owner: str) -> list[Value]:
+    """The parameters as a list (a generator such as ``model.parameters()`` is read once, here)."""
+    if isinstance(params, Value):
+        raise TypeError(f"{owner}: params must be an iterable of Values (a list, say), got a single Value")
+    try:
+        ps = list(params)
+    except TypeError:
+        raise TypeError(f"{owner}: params must be an iterable of Values, got {type(params).__name__}") from None
+    if not ps:
+        raise ValueError(f"{owner}: got an empty parameter list (was a generator already used up?)")
+    seen: set[int] = set()
+    for i, p in enumerate(ps):
+        if not isinstance(p, Value):
+            raise TypeError(f"{owner}: parameters must be Values, got {type(p).__name__} at position {i}")
+        if id(p) in seen:
+            # the same Value twice would be stepped twice per step()
+            raise ValueError(f"{owner}: parameter {p.label or i!r} appears more than once")
+        seen.add(id(p))
+    return ps
 
-    def __init__(self, params: Iterable[Value], lr: float) -> None:
-        self.params = list(params)
-        if not self.params:
-            raise ValueError(f"{type(self).__name__}: got an empty parameter list")
-        for p in self.params:
-            if not isinstance(p, Value):
-                raise TypeError(f"{type(self).__name__}: parameters must be Values, got {type(p).__name__}")
-        _check("lr", lr, type(self).__name__)
-        self.lr = float(lr)
+
+def _hyper(name: str, value: object, owner: str, below: float | None = None) -> float:
+    """A hyperparameter as a float, checked to be finite, >= 0 and (if given) < ``below``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{owner}: {name} must be a number, got {type(value).__name__} {value!r:.40}")
+    x = float(value)
+    if not (math.isfinite(x) and x >= 0.0):
+        raise ValueError(f"{owner}: {name} must be a finite number >= 0, got {value!r}")
+    if below is not None and x >= below:
+        raise ValueError(f"{owner}: {name} must be < {below}, got {value!r}")
+    return x
+
+
+class Optimizer:
+    """Base class: holds the parameters; ``step()`` updates their data from their grads.
+
+    Subclasses implement ``step()``. Like ``torch.optim``, ``weight_decay`` adds
+    ``weight_decay * p`` to each gradient before the update (an L2 penalty of
+    ``weight_decay / 2 * sum(p**2)``, without building it into the graph).
+    """
+
+    def __init__(self, params: Iterable[Value], lr: float, weight_decay: float = 0.0) -> None:
+        owner = type(self).__name__
+        self.params = _param_list(params, owner)
+        self.lr = _hyper("lr", lr, owner)
+        self.weight_decay = _hyper("weight_decay", weight_decay, owner)
+        self.steps = 0  # how many times step() has run
 
     def zero_grad(self) -> None:
-        """Set every parameter's grad to 0 before the next backward()."""
+        """Set every parameter's grad to 0 before the next backward() (leaves accumulate)."""
         for p in self.params:
             p.grad = 0.0
 
     def step(self) -> None:
-        """Update every parameter once."""
-        raise NotImplementedError
+        """Update every parameter once from its current grad."""
+        raise NotImplementedError(f"{type(self).__name__} must implement step()")
 
+    def _grads(self) -> list[float]:
+        """Each parameter's grad, plus weight_decay * p when weight decay is on."""
+        wd = self.weight_decay
+        if wd:
+            return [p.grad + wd * p.data for p in self.params]
+        return [p.grad for p in self.params]
 
-def _check(name: str, value: float, owner: str, upper: float | None = None) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-        raise ValueError(f"{owner}: {name} must be a finite number >= 0, got {value!r}")
-    if upper is not None and value >= upper:
-        raise ValueError(f"{owner}: {name} must be < {upper}, got {value!r}")
+    def _settings(self) -> str:
+        return f"lr={self.lr:g}" + (f", weight_decay={self.weight_decay:g}" if self.weight_decay else "")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._settings()}, {len(self.params)} parameters)"
 
 
 class SGD(Optimizer):
-    """Stochastic gradient descent, with momentum as in ``torch.optim.SGD``.
+    """Stochastic gradient descent, optionally with momentum, as ``torch.optim.SGD``.
 
-    b = momentum * b + g (b = g on the first step); p -= lr * b. Without momentum, p -= lr * g.
+    Without momentum: p <- p - lr * g. With momentum mu, each parameter keeps a
+    buffer b (b = g on the first step, then b <- mu * b + g) and p <- p - lr * b,
+    so steps keep going in directions the gradient keeps pointing.
+    Defaults are PyTorch's (lr=0.001).
     """
 
-    def __init__(self, params: Iterable[Value], lr: float = 0.01, momentum: float = 0.0) -> None:
-        super().__init__(params, lr)
-        _check("momentum", momentum, "SGD")
-        self.momentum = float(momentum)
-        self._buffers: list[float] | None = None
+    def __init__(
+        self, params: Iterable[Value], lr: float = 0.001, momentum: float = 0.0, weight_decay: float = 0.0
+    ) -> None:
+        super().__init__(params, lr, weight_decay)
+        self.momentum = _hyper("momentum", momentum, "SGD")
+        self.buffers: list[float] | None = None  # momentum buffers, made on the first step
 
     def step(self) -> None:
-        if not self.momentum:
-            for p in self.params:
-                p.data -= self.lr * p.grad
-            return
-        if self._buffers is None:
-            self._buffers = [p.grad for p in self.params]
-        else:
-            self._buffers = [self.momentum * b + p.grad for b, p in zip(self._buffers, self.params)]
-        for p, b in zip(self.params, self._buffers):
-            p.data -= self.lr * b
+        """p <- p - lr * g, or with momentum b <- mu * b + g, p <- p - lr * b."""
+        grads = self._grads()
+        if self.momentum:
+            mu = self.momentum
+            if self.buffers is None:
+                self.buffers = grads
+            else:
+                self.buffers = [mu * b + g for b, g in zip(self.buffers, grads)]
+            grads = self.buffers
+        lr = self.lr
+        for p, g in zip(self.params, grads):
+            p.data -= lr * g
+        self.steps += 1
+
+    def _settings(self) -> str:
+        return super()._settings() + (f", momentum={self.momentum:g}" if self.momentum else "")
 
 
 class RMSprop(Optimizer):
-    """RMSprop as in ``torch.optim.RMSprop``: v = alpha*v + (1-alpha)*g**2; p -= lr * g / (sqrt(v) + eps)."""
+    """RMSprop as ``torch.optim.RMSprop``: divide each step by a running root-mean-square of the gradient.
 
-    def __init__(self, params: Iterable[Value], lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8) -> None:
-        super().__init__(params, lr)
-        _check("alpha", alpha, "RMSprop", upper=1.0 + 1e-12)
-        _check("eps", eps, "RMSprop")
-        self.alpha, self.eps = float(alpha), float(eps)
-        self._v = [0.0] * len(self.params)
+    v <- alpha * v + (1 - alpha) * g**2 (v starts at 0); p <- p - lr * g / (sqrt(v) + eps).
+    Parameters with large gradients take smaller steps and vice versa.
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Value],
+        lr: float = 0.01,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(params, lr, weight_decay)
+        self.alpha = _hyper("alpha", alpha, "RMSprop", below=1.0 + 1e-15)  # alpha = 1 is allowed, as in torch
+        self.eps = _hyper("eps", eps, "RMSprop")
+        self.square_avg = [0.0] * len(self.params)
 
     def step(self) -> None:
-        a = self.alpha
-        for i, p in enumerate(self.params):
-            g = p.grad
-            self._v[i] = v = a * self._v[i] + (1 - a) * g * g
-            p.data -= self.lr * g / (math.sqrt(v) + self.eps)
+        """v <- alpha * v + (1 - alpha) * g**2; p <- p - lr * g / (sqrt(v) + eps)."""
+        a, lr, eps, v = self.alpha, self.lr, self.eps, self.square_avg
+        for i, (p, g) in enumerate(zip(self.params, self._grads())):
+            v[i] = a * v[i] + (1.0 - a) * (g * g)
+            p.data -= lr * (g / (math.sqrt(v[i]) + eps))
+        self.steps += 1
+
+    def _settings(self) -> str:
+        return super()._settings() + f", alpha={self.alpha:g}, eps={self.eps:g}"
 
 
 class Adam(Optimizer):
-    """Adam as in ``torch.optim.Adam``, with bias correction.
+    """Adam as ``torch.optim.Adam``: momentum and RMSprop together, with bias correction.
 
-    m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g**2; m^ = m/(1-b1**t); v^ = v/(1-b2**t);
-    p -= lr * m^ / (sqrt(v^) + eps).
+    m <- b1 * m + (1 - b1) * g;  v <- b2 * v + (1 - b2) * g**2  (both start at 0);
+    m^ = m / (1 - b1**t);  v^ = v / (1 - b2**t);  p <- p - lr * m^ / (sqrt(v^) + eps).
+    The corrections undo the pull towards 0 of the zero start, so the first step
+    moves every parameter by about lr, whatever the size of its gradient.
     """
 
     def __init__(
@@ -96,25 +164,29 @@ class Adam(Optimizer):
         lr: float = 0.001,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
+        weight_decay: float = 0.0,
     ) -> None:
-        super().__init__(params, lr)
-        if len(betas) != 2:
-            raise ValueError(f"Adam: betas must be a pair, got {betas!r}")
-        for i, b in enumerate(betas):
-            _check(f"betas[{i}]", b, "Adam", upper=1.0)
-        _check("eps", eps, "Adam")
-        self.betas, self.eps = (float(betas[0]), float(betas[1])), float(eps)
-        self._m = [0.0] * len(self.params)
-        self._v = [0.0] * len(self.params)
-        self.t = 0
+        super().__init__(params, lr, weight_decay)
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}")
+        self.betas = (_hyper("betas[0]", betas[0], "Adam", below=1.0), _hyper("betas[1]", betas[1], "Adam", below=1.0))
+        self.eps = _hyper("eps", eps, "Adam")
+        self.exp_avg = [0.0] * len(self.params)  # m
+        self.exp_avg_sq = [0.0] * len(self.params)  # v
 
     def step(self) -> None:
+        """One Adam update with bias-corrected moments (t counts the steps from 1)."""
         b1, b2 = self.betas
-        self.t += 1
-        c1, c2 = 1 - b1**self.t, 1 - b2**self.t
-        for i, p in enumerate(self.params):
-            g = p.grad
-            self._m[i] = m = b1 * self._m[i] + (1 - b1) * g
-            self._v[i] = v = b2 * self._v[i] + (1 - b2) * g * g
-            # PyTorch's form: p -= lr/c1 * m / (sqrt(v)/sqrt(c2) + eps)
-            p.data -= (self.lr / c1) * m / (math.sqrt(v) / math.sqrt(c2) + self.eps)
+        self.steps += 1
+        t = self.steps
+        # PyTorch's arrangement of the same formula: p -= (lr / c1) * m / (sqrt(v) / sqrt(c2) + eps)
+        step_size = self.lr / (1.0 - b1**t)
+        c2_sqrt = math.sqrt(1.0 - b2**t)
+        m, v, eps = self.exp_avg, self.exp_avg_sq, self.eps
+        for i, (p, g) in enumerate(zip(self.params, self._grads())):
+            m[i] = m[i] + (1.0 - b1) * (g - m[i])  # = b1*m + (1-b1)*g, written as torch's lerp
+            v[i] = b2 * v[i] + (1.0 - b2) * (g * g)
+            p.data -= step_size * (m[i] / (math.sqrt(v[i]) / c2_sqrt + eps))
+
+    def _settings(self) -> str:
+        return super()._settings() + f", betas=({self.betas[0]:g}, {self.betas[1]:g}), eps={self.eps:g}"
