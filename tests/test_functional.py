@@ -1,9 +1,9 @@
-"""Activations, softmax and losses: values, stability, errors, and gradients against finite differences."""
+"""Activations, softmax and losses: values, stability, errors, gradients against finite differences and PyTorch."""
 
 import math
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import micrograd_like as mg
@@ -12,140 +12,342 @@ from micrograd_like.testing import gradcheck
 from micrograd_like.testing.strategies import floats
 
 
+def datas(values):
+    return [v.data for v in values]
+
+
+def naive_softmax(xs):
+    exps = [math.exp(x) for x in xs]
+    return [e / sum(exps) for e in exps]
+
+
+# ---- activations ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name, x, expected",
+    [
+        ("relu", -2.0, 0.0), ("relu", 3.0, 3.0),
+        ("leaky_relu", -2.0, -0.02), ("leaky_relu", 3.0, 3.0),
+        ("sigmoid", 0.7, 1 / (1 + math.exp(-0.7))),
+        ("tanh", -0.4, math.tanh(-0.4)),
+        ("step", 0.3, 1.0), ("step", 0.0, 0.0), ("step", -5.0, 0.0),
+        ("linear", -1.5, -1.5), ("identity", 2.5, 2.5),
+    ],
+)
+def test_activations_by_name_compute_their_formula(name, x, expected):
+    fn = F.get_activation(name)
+    assert fn is getattr(F, name)
+    assert fn(mg.Value(x)).data == pytest.approx(expected, rel=1e-15)
+    assert fn(x).data == pytest.approx(expected, rel=1e-15)  # a plain number works too
+
+
+def test_prelu_learns_its_slope():
+    slope = mg.Value(0.25)
+    x = mg.Value(-2.0)
+    out = F.get_activation("prelu")(x, slope)
+    assert out.data == -0.5
+    out.backward()
+    assert (x.grad, slope.grad) == (0.25, -2.0)
+    assert F.prelu(3.0, slope).data == 3.0
+
+
+@settings(max_examples=40, deadline=None)
+@given(floats(-6, 6))
+def test_smooth_activations_gradcheck(x):
+    for fn in (F.sigmoid, F.tanh, F.linear):
+        assert gradcheck(fn, x)
+    assume(abs(x) > 1e-3)  # away from the kink of relu and friends
+    for fn in (F.relu, F.leaky_relu, F.step):
+        assert gradcheck(fn, x)
+
+
+def test_step_passes_no_gradient():
+    x = mg.Value(0.5)
+    F.step(x).backward()
+    assert x.grad == 0.0
+
+
+def test_unknown_activation_names_it_and_lists_the_valid_names():
+    with pytest.raises(ValueError, match="unknown activation 'gelu'") as info:
+        F.get_activation("gelu")
+    for name in ("relu", "leaky_relu", "prelu", "sigmoid", "tanh", "step", "linear"):
+        assert name in str(info.value)
+    with pytest.raises(TypeError, match="must be a str, got int"):
+        F.get_activation(3)
+    with pytest.raises(TypeError, match="relu: expected a Value or a real number, got str"):
+        F.relu("1.0")
+
+
+# ---- softmax and log-softmax ----------------------------------------------------------------
+
+
 def test_softmax_classic_example():
-    probs = [p.data for p in F.softmax([34, 32, 25])]
+    probs = datas(F.softmax([34, 32, 25]))
     assert [round(p, 4) for p in probs] == [0.8807, 0.1192, 0.0001]
     denominator = 1 + math.exp(-2) + math.exp(-9)
-    assert probs == pytest.approx([1 / denominator, math.exp(-2) / denominator, math.exp(-9) / denominator], rel=1e-12)
-    assert sum(probs) == pytest.approx(1.0)
+    assert probs == pytest.approx([1 / denominator, math.exp(-2) / denominator, math.exp(-9) / denominator],
+                                  rel=1e-12)
 
 
 def test_softmax_and_log_softmax_at_logits_of_1000():
-    probs = [p.data for p in F.softmax([1000.0, 1000.0, 0.0])]
-    assert probs == pytest.approx([0.5, 0.5, 0.0])
-    logp = [v.data for v in F.log_softmax([1000.0, 0.0])]
-    assert logp == pytest.approx([0.0, -1000.0])
-    assert F.cross_entropy([1000.0, 0.0], 1).data == pytest.approx(1000.0)
+    # exp(x - logsumexp(x)) carries the rounding of logsumexp (about 1e-13 at 1000) into the probabilities
+    assert datas(F.softmax([1000.0, 1000.0, 0.0])) == pytest.approx([0.5, 0.5, 0.0], rel=1e-12, abs=1e-300)
+    assert datas(F.softmax([-1000.0, -1001.0])) == pytest.approx([1 / (1 + math.exp(-1)), 1 / (1 + math.e)])
+    assert datas(F.log_softmax([1000.0, 0.0])) == [0.0, -1000.0]
+    logits = [mg.Value(1000.0), mg.Value(0.0)]
+    loss = F.cross_entropy(logits, 1)
+    assert loss.data == 1000.0
+    loss.backward()
+    assert datas(logits) == [1000.0, 0.0] and [v.grad for v in logits] == [1.0, -1.0]
 
 
 @settings(max_examples=50, deadline=None)
-@given(st.lists(floats(-30, 30), min_size=1, max_size=5))
-def test_log_softmax_is_log_of_softmax(xs):
-    for a, b in zip(F.log_softmax(xs), F.softmax(xs)):
-        if b.data > 1e-300:  # below that, softmax underflows and log is not defined
-            assert a.data == pytest.approx(math.log(b.data), abs=1e-9)
+@given(st.lists(floats(-30, 30), min_size=1, max_size=5), floats(-100, 100))
+def test_softmax_properties(xs, shift):
+    probs = datas(F.softmax(xs))
+    assert math.fsum(probs) == pytest.approx(1.0, abs=1e-12)
+    assert probs == pytest.approx(naive_softmax(xs), rel=1e-9, abs=1e-300)
+    # adding the same number to every logit changes nothing
+    assert datas(F.softmax([x + shift for x in xs])) == pytest.approx(probs, rel=1e-9, abs=1e-300)
+    for logp, p in zip(datas(F.log_softmax(xs)), probs):
+        if p > 1e-300:  # below that the probability underflows and has no log
+            assert logp == pytest.approx(math.log(p), abs=1e-9)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(floats(-4, 4), min_size=2, max_size=4), st.data())
+def test_softmax_and_log_softmax_gradcheck(xs, data):
+    i = data.draw(st.integers(0, len(xs) - 1))
+    assert gradcheck(lambda *v: F.softmax(list(v))[i], *xs)
+    assert gradcheck(lambda *v: F.log_softmax(list(v))[i], *xs)
+
+
+def test_softmax_needs_logits():
+    with pytest.raises(ValueError, match="log_softmax: needs at least one logit"):
+        F.softmax([])
+    assert datas(F.softmax(mg.Value(3.0))) == [1.0]
+
+
+# ---- cross-entropy ----------------------------------------------------------------------------
 
 
 @settings(max_examples=40, deadline=None)
 @given(st.lists(floats(-5, 5), min_size=2, max_size=4), st.data())
-def test_cross_entropy_gradcheck_and_value(xs, data):
+def test_cross_entropy_value_gradient_and_gradcheck(xs, data):
     t = data.draw(st.integers(0, len(xs) - 1))
+    assert F.cross_entropy(xs, t).data == pytest.approx(-math.log(naive_softmax(xs)[t]), rel=1e-9, abs=1e-12)
     assert gradcheck(lambda *v: F.cross_entropy(list(v), t), *xs)
-    expected = -math.log(math.exp(xs[t]) / sum(math.exp(x) for x in xs))
-    assert F.cross_entropy(xs, t).data == pytest.approx(expected, rel=1e-9, abs=1e-12)
+    # the gradient is softmax - one_hot(t)
+    vs = [mg.Value(x) for x in xs]
+    F.cross_entropy(vs, t).backward()
+    expected = [p - (i == t) for i, p in enumerate(naive_softmax(xs))]
+    assert [v.grad for v in vs] == pytest.approx(expected, abs=1e-12)
 
 
-def test_cross_entropy_batch_is_the_mean_and_checks_targets():
-    batch = [[1.0, 2.0], [0.5, -0.5]]
-    mean = F.cross_entropy(batch, [1, 0]).data
-    assert mean == pytest.approx((F.cross_entropy(batch[0], 1).data + F.cross_entropy(batch[1], 0).data) / 2)
+def test_cross_entropy_batch_is_the_mean_over_samples():
+    batch = [[1.0, 2.0, 0.5], [0.5, -0.5, 3.0]]
+    singles = [F.cross_entropy(batch[0], 1).data, F.cross_entropy(batch[1], 0).data]
+    assert F.cross_entropy(batch, [1, 0]).data == pytest.approx(sum(singles) / 2, rel=1e-15)
+    assert gradcheck(lambda a, b, c, d: F.cross_entropy([[a, b], [c, d]], (0, 1)), 0.3, -0.2, 1.5, 0.1)
+
+
+def test_cross_entropy_rejects_bad_targets():
     with pytest.raises(ValueError, match="target 2 is out of range for 2 classes"):
         F.cross_entropy([1.0, 2.0], 2)
-    with pytest.raises(TypeError, match="class index"):
+    with pytest.raises(ValueError, match="target -1 is out of range"):
+        F.cross_entropy([1.0, 2.0], -1)
+    with pytest.raises(TypeError, match="class index \\(an int\\), got float 0.5"):
         F.cross_entropy([1.0, 2.0], 0.5)
+    with pytest.raises(TypeError, match="got bool"):
+        F.cross_entropy([1.0, 2.0], True)
     with pytest.raises(ValueError, match="2 samples but 1 targets"):
-        F.cross_entropy(batch, [1])
+        F.cross_entropy([[1.0, 2.0], [0.0, 1.0]], [1])
+    with pytest.raises(ValueError, match="needs at least one sample"):
+        F.cross_entropy([], [])
+    with pytest.raises(TypeError, match="logits must be a list of logit lists"):
+        F.cross_entropy([1.0, 2.0], [0, 1])
+
+
+# ---- regression losses ------------------------------------------------------------------------
 
 
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.tuples(floats(-5, 5), floats(-5, 5)), min_size=1, max_size=4))
-def test_mse_and_mae_values_and_grads(pairs):
+def test_mse_and_mae_values_and_gradients(pairs):
     ps, ts = [p for p, _ in pairs], [t for _, t in pairs]
-    assert F.mse(ps, ts).data == pytest.approx(sum((p - t) ** 2 for p, t in pairs) / len(pairs))
-    assert F.mae(ps, ts).data == pytest.approx(sum(abs(p - t) for p, t in pairs) / len(pairs))
+    assert F.mse(ps, ts).data == pytest.approx(sum((p - t) ** 2 for p, t in pairs) / len(pairs), rel=1e-12)
+    assert F.mae(ps, ts).data == pytest.approx(sum(abs(p - t) for p, t in pairs) / len(pairs), rel=1e-12)
     assert gradcheck(lambda *v: F.mse(list(v), ts), *ps)
     if all(abs(p - t) > 1e-3 for p, t in pairs):
         assert gradcheck(lambda *v: F.mae(list(v), ts), *ps)
 
 
+def test_mse_and_mae_take_single_values_and_check_lengths():
+    p = mg.Value(3.0)
+    loss = F.mse(p, 1.0)
+    assert loss.data == 4.0
+    loss.backward()
+    assert p.grad == 4.0  # 2 (p - t)
+    assert F.mae(mg.Value(-1.0), 2).data == 3.0
+    with pytest.raises(ValueError, match="mse: got 2 predictions but 3 targets"):
+        F.mse([1.0, 2.0], [1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="mae: needs at least one prediction"):
+        F.mae([], [])
+    with pytest.raises(TypeError, match="mse: expected a Value or a real number, got NoneType"):
+        F.mse([1.0], [None])
+
+
 def test_mae_gradient_at_zero_error_is_zero_like_torch():
-    p = mg.Value(2.0)
-    F.mae([p], [2.0]).backward()
-    assert p.grad == 0.0
+    p, q = mg.Value(2.0), mg.Value(5.0)
+    F.mae([p, q], [2.0, 4.0]).backward()
+    assert (p.grad, q.grad) == (0.0, 0.5)
 
 
-@settings(max_examples=40, deadline=None)
+# ---- binary cross-entropy with logits -----------------------------------------------------------
+
+
+@settings(max_examples=50, deadline=None)
 @given(floats(-30, 30), st.sampled_from([0.0, 1.0, 0.3]))
 def test_bce_with_logits_matches_the_naive_formula_and_gradchecks(x, t):
     s = 1 / (1 + math.exp(-x))
-    # the naive formula itself loses digits once s is within 1e-6 of 0 or 1
-    naive = -(t * math.log(s) + (1 - t) * math.log(1 - s)) if abs(x) < 12 else None
     got = F.binary_cross_entropy_with_logits(x, t).data
-    if naive is not None:
-        assert got == pytest.approx(naive, rel=1e-7, abs=1e-9)
-    if abs(x) > 1e-3:
-        assert gradcheck(lambda v: F.binary_cross_entropy_with_logits(v, t), x)
+    if abs(x) < 12:  # past that the naive formula itself loses its digits (1 - s rounds)
+        assert got == pytest.approx(-(t * math.log(s) + (1 - t) * math.log(1 - s)), rel=1e-7, abs=1e-9)
+    assert gradcheck(lambda v: F.binary_cross_entropy_with_logits(v, t), x)
+    v = mg.Value(x)
+    F.binary_cross_entropy_with_logits(v, t).backward()
+    assert v.grad == pytest.approx(s - t, abs=1e-12)  # d/dx = sigmoid(x) - t
 
 
-def test_bce_with_huge_logits_is_finite():
-    assert F.binary_cross_entropy_with_logits(1000.0, 0.0).data == pytest.approx(1000.0)
+def test_bce_gradient_at_logit_zero_is_sigmoid_minus_target():
+    # max(x,0) and |x| both have a kink at 0; the loss itself has none, so its slope there is 0.5 - t
+    for t in (0.0, 1.0, 0.25):
+        x = mg.Value(0.0)
+        loss = F.binary_cross_entropy_with_logits(x, t)
+        assert loss.data == pytest.approx(math.log(2), rel=1e-15)
+        loss.backward()
+        assert x.grad == 0.5 - t
+
+
+def test_bce_batch_and_huge_logits():
+    assert F.binary_cross_entropy_with_logits(1000.0, 0.0).data == 1000.0
     assert F.binary_cross_entropy_with_logits(-1000.0, 0.0).data == 0.0
+    batch = F.binary_cross_entropy_with_logits([2.0, -1.0], [1.0, 1.0]).data
+    assert batch == pytest.approx((math.log1p(math.exp(-2)) + math.log1p(math.e)) / 2, rel=1e-14)
+    assert gradcheck(lambda a, b: F.binary_cross_entropy_with_logits([a, b], [0.0, 1.0]), 0.7, -2.0)
+
+
+def test_bce_rejects_sign_labels():
+    with pytest.raises(ValueError, match="targets must be in \\[0, 1\\].*got -1.0.*hinge"):
+        F.binary_cross_entropy_with_logits([0.5, 0.2], [1, -1])
+
+
+# ---- hinge ----------------------------------------------------------------------------------
 
 
 def test_hinge_is_micrograds_max_margin_loss():
-    loss = F.hinge([2.0, 0.5, -1.0], [1, 1, 1])
-    assert loss.data == pytest.approx((0 + 0.5 + 2.0) / 3)
-    with pytest.raises(ValueError, match="targets must be -1 or \\+1, got 0"):
+    scores = [mg.Value(2.0), mg.Value(0.5), mg.Value(-1.0), mg.Value(-3.0)]
+    loss = F.hinge(scores, [1, 1, 1, -1])
+    assert loss.data == (0 + 0.5 + 2.0 + 0) / 4
+    loss.backward()
+    # only the samples inside the margin push back: -y / n
+    assert [s.grad for s in scores] == [0.0, -0.25, -0.25, 0.0]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(floats(-3, 3), st.sampled_from([-1, 1])), min_size=1, max_size=4))
+def test_hinge_gradcheck_and_value(pairs):
+    assume(all(abs(1 - y * s) > 1e-3 for s, y in pairs))
+    ss, ys = [s for s, _ in pairs], [y for _, y in pairs]
+    assert F.hinge(ss, ys).data == pytest.approx(sum(max(0.0, 1 - y * s) for s, y in pairs) / len(pairs))
+    assert gradcheck(lambda *v: F.hinge(list(v), ys), *ss)
+
+
+def test_hinge_checks_targets_and_lengths():
+    with pytest.raises(ValueError, match="targets must be -1 or \\+1, got 0.0"):
         F.hinge([1.0], [0])
-    with pytest.raises(ValueError, match="2 predictions but 1 targets"):
+    with pytest.raises(ValueError, match="hinge: got 2 predictions but 1 targets"):
         F.hinge([1.0, 2.0], [1])
 
 
-def test_l2_penalty_is_one_node():
+# ---- L2 penalty ----------------------------------------------------------------------------
+
+
+def test_l2_penalty_value_gradient_and_single_node():
     ps = [mg.Value(1.0), mg.Value(-2.0), mg.Value(3.0)]
     pen = F.l2_penalty(ps, 0.5)
-    assert pen.data == 7.0
+    assert pen.data == 7.0  # 0.5 * (1 + 4 + 9)
     pen.backward()
-    assert [p.grad for p in ps] == [1.0, -2.0, 3.0]
+    assert [p.grad for p in ps] == [1.0, -2.0, 3.0]  # 2 * alpha * p
+    # the sum of squares is one node, however many parameters
+    many = [mg.Value(0.1 * i) for i in range(1000)]
+    assert len(mg.topological_order(F.l2(many, 1e-3))) == 1000 + 3  # leaves, dot, alpha, product
+    assert F.l2 is F.l2_penalty
+    assert gradcheck(lambda a, b: F.l2_penalty([a, b], 0.1), 0.3, -1.7)
+    with pytest.raises(ValueError, match="alpha must be a number >= 0, got -1"):
+        F.l2_penalty(ps, -1)
 
 
-def test_activation_lookup():
-    assert F.get_activation("tanh")(mg.Value(0.5)).data == pytest.approx(math.tanh(0.5))
-    with pytest.raises(ValueError, match="unknown activation 'gelu'"):
-        F.get_activation("gelu")
-    assert F.linear(2.0).data == 2.0 and F.step(0.1).data == 1.0
-    assert F.leaky_relu(-1.0, 0.1).data == pytest.approx(-0.1)
-    assert F.prelu(-2.0, mg.Value(0.5)).data == -1.0
+# ---- PyTorch, when it is installed --------------------------------------------------------
 
 
-class TestAgainstPyTorch:
-    """Optional: exact agreement with PyTorch where it is installed."""
+def _torch_loss_and_grad(torch, fn, inputs, *args):
+    x = torch.tensor(inputs, dtype=torch.float64, requires_grad=True)
+    loss = fn(x, *args)
+    loss.backward()
+    return loss.item(), x.grad.flatten().tolist()
 
-    def test_losses_and_grads_match_torch(self):
-        torch = pytest.importorskip("torch")
-        tF = torch.nn.functional
-        logits = [0.3, -1.2, 2.5]
-        t = torch.tensor([logits], dtype=torch.float64, requires_grad=True)
-        ref = tF.cross_entropy(t, torch.tensor([2]))
-        ref.backward()
-        vs = [mg.Value(x) for x in logits]
-        ours = F.cross_entropy(vs, 2)
-        ours.backward()
-        assert ours.data == pytest.approx(ref.item(), abs=1e-9)
-        assert [v.grad for v in vs] == pytest.approx(t.grad[0].tolist(), abs=1e-9)
 
-        preds, targets = [0.5, -1.5, 2.0], [1.0, 0.0, 1.0]
-        for name, tfn in (("mse", tF.mse_loss), ("mae", tF.l1_loss),
-                          ("binary_cross_entropy_with_logits", tF.binary_cross_entropy_with_logits)):
-            p = torch.tensor(preds, dtype=torch.float64, requires_grad=True)
-            ref = tfn(p, torch.tensor(targets, dtype=torch.float64))
-            ref.backward()
-            vs = [mg.Value(x) for x in preds]
-            ours = getattr(F, name)(vs, targets)
-            ours.backward()
-            assert ours.data == pytest.approx(ref.item(), abs=1e-9), name
-            assert [v.grad for v in vs] == pytest.approx(p.grad.tolist(), abs=1e-9), name
+def _our_loss_and_grad(fn, inputs, *args):
+    if isinstance(inputs[0], list):
+        vs = [[mg.Value(x) for x in row] for row in inputs]
+        flat = [v for row in vs for v in row]
+    else:
+        vs = flat = [mg.Value(x) for x in inputs]
+    loss = fn(vs, *args)
+    loss.backward()
+    return loss.data, [v.grad for v in flat]
 
-        p = torch.tensor(logits, dtype=torch.float64)
-        assert [v.data for v in F.softmax(logits)] == pytest.approx(torch.softmax(p, 0).tolist(), abs=1e-12)
-        assert [v.data for v in F.log_softmax(logits)] == pytest.approx(torch.log_softmax(p, 0).tolist(), abs=1e-12)
+
+def _torch_cases(torch):
+    tF = torch.nn.functional
+    f64 = torch.float64
+    logits = [[0.3, -1.2, 2.5], [1000.0, 0.0, -3.0], [0.0, 0.0, 0.0], [-2.0, 5.0, 4.9]]
+    classes = [2, 1, 0, 1]
+    preds = [0.5, -1.5, 2.0, 0.0, 40.0, -40.0]
+    targets = [1.0, 0.0, 1.0, 0.25, 0.0, 1.0]
+    signs = [1.0, -1.0, 1.0, -1.0, 1.0, -1.0]
+    cases = [
+        ("cross_entropy one", F.cross_entropy, lambda x: tF.cross_entropy(x[None], torch.tensor([2])),
+         logits[0], (2,)),
+        ("cross_entropy batch", F.cross_entropy, lambda x: tF.cross_entropy(x, torch.tensor(classes)),
+         logits, (classes,)),
+        ("mse", F.mse, lambda x: tF.mse_loss(x, torch.tensor(targets, dtype=f64)), preds, (targets,)),
+        ("mae", F.mae, lambda x: tF.l1_loss(x, torch.tensor(preds[:3] + targets[3:], dtype=f64)),
+         preds, (preds[:3] + targets[3:],)),
+        ("bce", F.binary_cross_entropy_with_logits,
+         lambda x: tF.binary_cross_entropy_with_logits(x, torch.tensor(targets, dtype=f64)), preds, (targets,)),
+        ("hinge", F.hinge, lambda x: torch.relu(1 - torch.tensor(signs, dtype=f64) * x).mean(), preds, (signs,)),
+        ("l2", F.l2_penalty, lambda x: 0.01 * (x * x).sum(), preds, (0.01,)),
+        ("log_softmax", lambda v: mg.sum([w * lp for w, lp in zip((0.2, -1.0, 3.0), F.log_softmax(v))]),
+         lambda x: (torch.tensor([0.2, -1.0, 3.0], dtype=f64) * torch.log_softmax(x, 0)).sum(), logits[3], ()),
+        ("softmax", lambda v: mg.sum([w * p for w, p in zip((0.2, -1.0, 3.0), F.softmax(v))]),
+         lambda x: (torch.tensor([0.2, -1.0, 3.0], dtype=f64) * torch.softmax(x, 0)).sum(), logits[0], ()),
+    ]
+    return {case[0]: case[1:] for case in cases}
+
+
+TORCH_CASES = ["cross_entropy one", "cross_entropy batch", "mse", "mae", "bce", "hinge", "l2", "log_softmax", "softmax"]
+
+
+@pytest.mark.parametrize("name", TORCH_CASES)
+def test_losses_and_gradients_match_torch(name):
+    torch = pytest.importorskip("torch")
+    cases = _torch_cases(torch)
+    assert sorted(cases) == sorted(TORCH_CASES)
+    ours, theirs, inputs, args = cases[name]
+    ref_loss, ref_grad = _torch_loss_and_grad(torch, theirs, inputs)
+    loss, grad = _our_loss_and_grad(ours, inputs, *args)
+    assert loss == pytest.approx(ref_loss, rel=1e-12, abs=1e-9), name
+    assert grad == pytest.approx(ref_grad, rel=1e-12, abs=1e-9), name
