@@ -1,36 +1,52 @@
-"""Optimizers follow PyTorch's formulas and defaults, step by step."""
+"""Optimizers follow PyTorch's formulas and defaults, step by step, and reject bad settings with a message."""
 
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import micrograd_like as mg
-from micrograd_like.optim import SGD, Adam, RMSprop
+from micrograd_like.nn import MLP
+from micrograd_like.optim import SGD, Adam, Optimizer, RMSprop
+from micrograd_like.testing.strategies import floats
 
-GRADS = [0.5, -1.5, 0.25, 2.0]  # the gradient fed at each step, same for every parameter
+GRADS = [0.5, -1.5, 0.25, 2.0]  # the gradient fed to the parameter at each step
 
 
-def run(opt_cls, start, **kw):
+def trajectory(opt_cls, start, grads=GRADS, **kw):
+    """Feed ``grads`` one per step to a single parameter and record where it goes."""
     p = mg.Value(start)
     opt = opt_cls([p], **kw)
-    trace = []
-    for g in GRADS:
+    path = []
+    for g in grads:
         opt.zero_grad()
         assert p.grad == 0.0
         p.grad = g
         opt.step()
-        trace.append(p.data)
-    return trace
+        path.append(p.data)
+    return path
 
 
-def test_sgd_plain_and_with_momentum_by_hand():
-    assert run(SGD, 1.0, lr=0.1) == pytest.approx([0.95, 1.1, 1.075, 0.875])
-    b, p, expected = None, 1.0, []
-    for g in GRADS:
-        b = g if b is None else 0.9 * b + g
-        p -= 0.1 * b
+# ---- the update rules, computed by hand ---------------------------------------------------
+
+
+def test_sgd_plain_by_hand():
+    # 1 - 0.1*0.5 = 0.95, then + 0.15, - 0.025, - 0.2
+    assert trajectory(SGD, 1.0, lr=0.1) == pytest.approx([0.95, 1.1, 1.075, 0.875], abs=1e-15)
+
+
+@settings(max_examples=30, deadline=None)
+@given(floats(-3, 3), st.lists(floats(-5, 5), min_size=1, max_size=6), floats(0, 0.99), floats(0, 0.5))
+def test_sgd_momentum_and_weight_decay_by_hand(start, grads, momentum, weight_decay):
+    buf, p, expected = None, start, []
+    for g in grads:
+        g = g + weight_decay * p
+        buf = g if buf is None else momentum * buf + g  # the first step copies the gradient
+        p -= 0.1 * buf
         expected.append(p)
-    assert run(SGD, 1.0, lr=0.1, momentum=0.9) == pytest.approx(expected, abs=1e-15)
+    got = trajectory(SGD, start, grads, lr=0.1, momentum=momentum, weight_decay=weight_decay)
+    assert got == pytest.approx(expected, rel=1e-12, abs=1e-12)
 
 
 def test_rmsprop_by_hand_with_torch_defaults():
@@ -39,7 +55,9 @@ def test_rmsprop_by_hand_with_torch_defaults():
         v = 0.99 * v + 0.01 * g * g
         p -= 0.01 * g / (math.sqrt(v) + 1e-8)
         expected.append(p)
-    assert run(RMSprop, 1.0) == pytest.approx(expected, abs=1e-15)
+    assert trajectory(RMSprop, 1.0) == pytest.approx(expected, abs=1e-14)
+    # the first step divides g by sqrt(0.01 g**2) = 0.1 |g|: a step of lr * 10 whatever g is
+    assert trajectory(RMSprop, 1.0, [123.0], lr=0.01)[0] == pytest.approx(0.9, abs=1e-9)
 
 
 def test_adam_by_hand_with_torch_defaults():
@@ -48,49 +66,157 @@ def test_adam_by_hand_with_torch_defaults():
     for t, g in enumerate(GRADS, start=1):
         m = 0.9 * m + 0.1 * g
         v = 0.999 * v + 0.001 * g * g
-        p -= 0.001 * (m / (1 - 0.9**t)) / (math.sqrt(v / (1 - 0.999**t)) + 1e-8)
+        m_hat, v_hat = m / (1 - 0.9**t), v / (1 - 0.999**t)
+        p -= 0.001 * m_hat / (math.sqrt(v_hat) + 1e-8)
         expected.append(p)
-    assert run(Adam, 1.0) == pytest.approx(expected, abs=1e-12)
-    # the first Adam step moves every parameter by about lr, whatever the gradient's size
-    assert run(Adam, 1.0, lr=0.1)[0] == pytest.approx(0.9, abs=1e-6)
+    assert trajectory(Adam, 1.0) == pytest.approx(expected, abs=1e-14)
 
 
-def test_optimizers_accept_generators_and_reject_bad_arguments():
-    params = (mg.Value(float(i)) for i in range(3))
-    assert len(SGD(params, lr=0.1).params) == 3
-    with pytest.raises(ValueError, match="empty parameter list"):
-        Adam([])
-    with pytest.raises(ValueError, match="lr must be a finite number >= 0, got -0.1"):
-        SGD([mg.Value(1.0)], lr=-0.1)
-    with pytest.raises(ValueError, match="betas\\[1\\] must be < 1.0"):
-        Adam([mg.Value(1.0)], betas=(0.9, 1.0))
-    with pytest.raises(TypeError, match="parameters must be Values, got float"):
-        SGD([1.0], lr=0.1)
+@pytest.mark.parametrize("g", [1e-3, -0.7, 250.0])
+def test_adam_first_step_moves_by_lr_whatever_the_gradient(g):
+    # bias correction: m^ = g and v^ = g**2 after one step, so the step is lr * g / |g|
+    assert trajectory(Adam, 1.0, [g], lr=0.1)[0] == pytest.approx(1.0 - math.copysign(0.1, g), abs=1e-5)
 
 
-def test_sgd_minimises_a_quadratic():
-    x = mg.Value(5.0)
-    opt = SGD([x], lr=0.1, momentum=0.5)
-    for _ in range(100):
+def test_weight_decay_acts_like_an_l2_term_in_the_gradient():
+    p = mg.Value(2.0)
+    opt = SGD([p], lr=0.1, weight_decay=0.5)
+    opt.zero_grad()
+    opt.step()  # no gradient at all: only the decay pulls towards 0
+    assert p.data == pytest.approx(2.0 - 0.1 * 0.5 * 2.0, abs=1e-15)
+    # the same step as from the loss 0.25 * p**2 (d/dp = 0.5 p) with no decay
+    q = mg.Value(2.0)
+    plain = SGD([q], lr=0.1)
+    (0.25 * q**2).backward()
+    plain.step()
+    assert q.data == p.data
+
+
+# ---- the optimizers minimise things ------------------------------------------------------
+
+
+@pytest.mark.parametrize("make", [
+    lambda ps: SGD(ps, lr=0.1, momentum=0.5),
+    lambda ps: RMSprop(ps, lr=0.03),
+    lambda ps: Adam(ps, lr=0.05),
+])
+def test_optimizers_minimise_a_quadratic_bowl(make):
+    x, y = mg.Value(5.0), mg.Value(-3.0)
+    opt = make([x, y])
+    for _ in range(400):
         opt.zero_grad()
-        ((x - 2) ** 2).backward()
+        ((x - 2) ** 2 + 3 * (y + 1) ** 2).backward()
         opt.step()
-    assert x.data == pytest.approx(2.0, abs=1e-6)
+    assert (x.data, y.data) == pytest.approx((2.0, -1.0), abs=1e-3)
+    assert opt.steps == 400
 
 
-@pytest.mark.parametrize("name, kw", [("SGD", {"lr": 0.1, "momentum": 0.9}), ("RMSprop", {}), ("Adam", {"lr": 0.01})])
+def test_adam_trains_a_small_mlp_to_fit_points():
+    model = MLP(1, [8, 1], seed=1)
+    opt = Adam(model.parameters(), lr=0.05)
+    xs = [[-1.0], [-0.5], [0.0], [0.5], [1.0]]
+    ys = [1.0, 0.25, 0.0, 0.25, 1.0]  # x**2
+
+    def loss():
+        return mg.sum([(model(x) - y) ** 2 for x, y in zip(xs, ys)]) / len(xs)
+
+    first = loss().data
+    for _ in range(150):
+        opt.zero_grad()
+        loss().backward()
+        opt.step()
+    assert loss().data < 0.02 < first
+
+
+# ---- arguments -----------------------------------------------------------------------------
+
+
+def test_parameters_can_come_from_a_generator():
+    model = MLP(2, [3, 1], seed=0)
+    opt = SGD(p for p in model.parameters())
+    assert opt.params == model.parameters() and len(opt.params) == 13
+
+
+def test_defaults_are_pytorchs():
+    p = [mg.Value(1.0)]
+    assert SGD(p).lr == 0.001 and SGD(p).momentum == 0.0
+    rms = RMSprop(p)
+    assert (rms.lr, rms.alpha, rms.eps) == (0.01, 0.99, 1e-8)
+    adam = Adam(p)
+    assert (adam.lr, adam.betas, adam.eps, adam.weight_decay) == (0.001, (0.9, 0.999), 1e-8, 0.0)
+
+
+@pytest.mark.parametrize(
+    "make, error, message",
+    [
+        (lambda: Adam([]), ValueError, "Adam: got an empty parameter list"),
+        (lambda: SGD(mg.Value(1.0), lr=0.1), TypeError, "iterable of Values .*single Value"),
+        (lambda: SGD(3, lr=0.1), TypeError, "iterable of Values, got int"),
+        (lambda: SGD([1.0], lr=0.1), TypeError, "parameters must be Values, got float at position 0"),
+        (lambda: SGD([mg.Value(1.0, "w")] * 2, lr=0.1), ValueError, "parameter 'w' appears more than once"),
+        (lambda: SGD([mg.Value(1.0)], lr=-0.1), ValueError, "SGD: lr must be a finite number >= 0, got -0.1"),
+        (lambda: SGD([mg.Value(1.0)], lr=float("nan")), ValueError, "lr must be a finite number"),
+        (lambda: SGD([mg.Value(1.0)], lr="0.1"), TypeError, "lr must be a number, got str"),
+        (lambda: SGD([mg.Value(1.0)], momentum=-0.9), ValueError, "momentum must be a finite number >= 0"),
+        (lambda: SGD([mg.Value(1.0)], weight_decay=-1), ValueError, "weight_decay must be a finite number >= 0"),
+        (lambda: RMSprop([mg.Value(1.0)], alpha=1.5), ValueError, "RMSprop: alpha must be < "),
+        (lambda: RMSprop([mg.Value(1.0)], eps=-1e-8), ValueError, "eps must be a finite number >= 0"),
+        (lambda: Adam([mg.Value(1.0)], betas=(0.9, 1.0)), ValueError, "Adam: betas\\[1\\] must be < 1.0"),
+        (lambda: Adam([mg.Value(1.0)], betas=0.9), ValueError, "betas must be a pair"),
+    ],
+)
+def test_bad_arguments_raise_with_a_message(make, error, message):
+    with pytest.raises(error, match=message):
+        make()
+
+
+def test_zero_grad_clears_every_parameter_and_repr_shows_settings():
+    ps = [mg.Value(1.0), mg.Value(2.0)]
+    opt = Adam(ps, lr=0.01)
+    (ps[0] * ps[1]).backward()
+    assert [p.grad for p in ps] == [2.0, 1.0]
+    opt.zero_grad()
+    assert [p.grad for p in ps] == [0.0, 0.0]
+    assert repr(opt) == "Adam(lr=0.01, betas=(0.9, 0.999), eps=1e-08, 2 parameters)"
+    assert repr(SGD(ps, lr=0.1, momentum=0.9)) == "SGD(lr=0.1, momentum=0.9, 2 parameters)"
+    with pytest.raises(NotImplementedError, match="Optimizer must implement step"):
+        Optimizer(ps, lr=0.1).step()
+
+
+# ---- PyTorch, when it is installed ----------------------------------------------------------
+
+TORCH_CONFIGS = [
+    ("SGD", {"lr": 0.1}),
+    ("SGD", {"lr": 0.05, "momentum": 0.9}),
+    ("SGD", {"lr": 0.05, "momentum": 0.5, "weight_decay": 0.1}),
+    ("SGD", {}),
+    ("RMSprop", {}),
+    ("RMSprop", {"lr": 0.05, "alpha": 0.9, "eps": 1e-6, "weight_decay": 0.01}),
+    ("Adam", {}),
+    ("Adam", {"lr": 0.05, "betas": (0.8, 0.99), "eps": 1e-6, "weight_decay": 0.01}),
+]
+
+
+def _coupled_loss(ps, sum_fn):
+    # the parameters interact, so every gradient changes with every step
+    a, b, c = ps
+    return sum_fn([a**3 - a, (a * b - 1) ** 2, 0.5 * (b + c) ** 2, (c - 0.3) ** 4])
+
+
+@pytest.mark.parametrize("name, kw", TORCH_CONFIGS)
 def test_trajectories_match_torch_optim(name, kw):
     torch = pytest.importorskip("torch")
     start = [1.0, -0.5, 2.0]
-    tp = torch.tensor(start, dtype=torch.float64, requires_grad=True)
-    topt = getattr(torch.optim, name)([tp], **kw)
+    theirs = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in start]
+    their_opt = getattr(torch.optim, name)(theirs, **kw)
     ours = [mg.Value(x) for x in start]
-    oopt = {"SGD": SGD, "RMSprop": RMSprop, "Adam": Adam}[name](ours, **kw)
-    for _ in range(6):
-        topt.zero_grad()
-        (tp**3 - tp).sum().backward()
-        topt.step()
-        oopt.zero_grad()
-        mg.sum([p**3 - p for p in ours]).backward()
-        oopt.step()
-        assert [p.data for p in ours] == pytest.approx(tp.tolist(), abs=1e-8)
+    our_opt = {"SGD": SGD, "RMSprop": RMSprop, "Adam": Adam}[name](ours, **kw)
+    for _ in range(10):
+        their_opt.zero_grad()
+        _coupled_loss(theirs, lambda terms: torch.stack(terms).sum()).backward()
+        their_opt.step()
+        our_opt.zero_grad()
+        _coupled_loss(ours, mg.sum).backward()
+        our_opt.step()
+        assert [p.data for p in ours] == pytest.approx([t.item() for t in theirs], rel=0, abs=1e-12)
+    assert ours[0].data != start[0]  # the parameters did move
