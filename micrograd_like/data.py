@@ -12,8 +12,9 @@ from __future__ import annotations
 import math
 import numbers
 import random
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Iterator, Sequence, TypeVar
+from typing import TypeVar
 
 __all__ = [
     "make_moons", "make_circles", "make_spirals", "make_xor", "make_blobs", "make_line", "make_fruits",
@@ -35,7 +36,7 @@ def _check_n(n_samples: object, fn: str, minimum: int = 2) -> None:
 
 
 def _check_scale(name: str, value: object, fn: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0 or math.isinf(value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 <= float(value) < math.inf:
         raise ValueError(f"{fn}: {name} must be a finite number >= 0, got {value!r}")
 
 
@@ -154,7 +155,9 @@ def make_blobs(
     _check_n(n_samples, "make_blobs")
     _check_scale("std", std, "make_blobs")
     rng = random.Random(seed)
-    if isinstance(centers, int) and not isinstance(centers, bool):
+    if isinstance(centers, bool):
+        raise TypeError("make_blobs: centers must be a count or a list of points, got bool")
+    if isinstance(centers, int):
         if centers < 1 or isinstance(n_features, bool) or not isinstance(n_features, int) or n_features < 1:
             raise ValueError(f"make_blobs: need centers >= 1 and n_features >= 1, got {centers!r} and {n_features!r}")
         points = [[rng.uniform(-5.0, 5.0) for _ in range(n_features)] for _ in range(centers)]
@@ -266,8 +269,8 @@ def make_fruits(n_samples: int = 150, seed: int = 0) -> Fruits:
         label = i % len(names)
         kind = _FRUITS[names[label]]
         row = [max(rng.gauss(*kind.grams), 30.0)]  # no fruit weighs nothing; clip the far tail
-        row += one_hot(_COLOURS.index(_pick(kind.colours, rng)), len(_COLOURS))
-        row += one_hot(_TEXTURES.index(_pick(kind.textures, rng)), len(_TEXTURES))
+        row += _one_hot_row(_COLOURS.index(_pick(kind.colours, rng)), len(_COLOURS))
+        row += _one_hot_row(_TEXTURES.index(_pick(kind.textures, rng)), len(_TEXTURES))
         row.append(max(rng.gauss(*kind.size_cm), 2.0))
         X.append(row)
         y.append(label)
@@ -282,10 +285,19 @@ def one_hot(index: int | Sequence[int], n_classes: int) -> list[float] | list[li
     """[0, ..., 1, ..., 0] of length ``n_classes`` with the 1 at ``index``; a list of indices gives a list of rows."""
     if isinstance(n_classes, bool) or not isinstance(n_classes, int) or n_classes < 1:
         raise ValueError(f"one_hot: n_classes must be a positive int, got {n_classes!r}")
-    if isinstance(index, bool) or not isinstance(index, numbers.Integral):
-        if isinstance(index, (str, bytes)) or not hasattr(index, "__iter__"):
-            raise TypeError(f"one_hot: index must be an int or a list of ints, got {type(index).__name__}")
-        return [one_hot(i, n_classes) for i in index]  # type: ignore[misc]
+    if isinstance(index, numbers.Integral) and not isinstance(index, bool):
+        return _one_hot_row(int(index), n_classes)
+    if isinstance(index, (str, bytes, bool)) or not isinstance(index, Iterable):
+        raise TypeError(f"one_hot: index must be an int or a list of ints, got {type(index).__name__}")
+    rows: list[list[float]] = []
+    for i in index:
+        if isinstance(i, bool) or not isinstance(i, numbers.Integral):
+            raise TypeError(f"one_hot: index must be an int or a list of ints, got a {type(i).__name__} in the list")
+        rows.append(_one_hot_row(int(i), n_classes))
+    return rows
+
+
+def _one_hot_row(index: int, n_classes: int) -> list[float]:
     if not 0 <= index < n_classes:
         raise ValueError(f"one_hot: index {index} is out of range for {n_classes} classes")
     row = [0.0] * n_classes
@@ -302,7 +314,7 @@ def to_signs(y: Sequence[int]) -> list[int]:
 
 
 def train_test_split(
-    X: Sequence[T], y: Sequence[U], test_size: float | int = 0.25, seed: int = 0
+    X: Sequence[T], y: Sequence[U], test_size: float = 0.25, seed: int = 0
 ) -> tuple[list[T], list[T], list[U], list[U]]:
     """Shuffle rows and labels together and split them: ``(X_train, X_test, y_train, y_test)``, like scikit-learn.
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import numbers
-from typing import Callable, Iterable, Sequence, Union
+from collections.abc import Callable, Iterable, Sequence
+from typing import Union
 
 from .engine import Value, dot, logsumexp
 from .engine import sum as value_sum
@@ -171,13 +172,14 @@ def _class_index(target: object, n_classes: int) -> int:
     if isinstance(target, bool) or not isinstance(target, numbers.Integral):
         raise TypeError(f"cross_entropy: a target must be a class index (an int), got {type(target).__name__} "
                         f"{target!r:.40}")
-    if not 0 <= target < n_classes:
-        raise ValueError(f"cross_entropy: target {target} is out of range for {n_classes} classes "
+    index = int(target)
+    if not 0 <= index < n_classes:
+        raise ValueError(f"cross_entropy: target {index} is out of range for {n_classes} classes "
                          f"(valid indices are 0 to {n_classes - 1})")
-    return int(target)
+    return index
 
 
-def _one_cross_entropy(logits: Scalars, target: object) -> Value:
+def _one_cross_entropy(logits: object, target: object) -> Value:
     """-log softmax(x)[t] = logsumexp(x) - x[t] for one sample."""
     xs = [_value(x, "cross_entropy") for x in _as_list(logits, "cross_entropy")]
     t = _class_index(target, len(xs))
@@ -192,7 +194,7 @@ def cross_entropy(logits: Sequence[Scalar] | Sequence[Sequence[Scalar]], target:
     and a list of ints): then it is the mean over the batch, as ``torch.nn.functional.cross_entropy``.
     Pass the logits, not probabilities: the softmax is inside, done stably.
     """
-    if isinstance(target, (bool, numbers.Real)) or isinstance(target, Value):
+    if isinstance(target, (bool, numbers.Real, Value)):
         return _one_cross_entropy(logits, target)
     samples, targets = _as_list(logits, "cross_entropy"), _as_list(target, "cross_entropy")
     if len(samples) != len(targets):
