@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numbers
 from operator import attrgetter
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Iterator
 
 from .ops import OPS, Op
 

@@ -64,9 +64,7 @@ def _build(node: ast.AST, leaves: dict[str, Value], used: set[str]) -> Value | f
         return getattr(left, _BINARY[type(node.op)])(right)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         operand = _build(node.operand, leaves, used)
-        if isinstance(node.op, ast.UAdd):
-            return operand
-        return -operand if isinstance(operand, Value) else -operand
+        return operand if isinstance(node.op, ast.UAdd) else -operand
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in FUNCTIONS:
         if node.keywords or not 1 <= len(node.args) <= (2 if node.func.id == "leaky_relu" else 1):
             raise ExpressionError(f"{node.func.id}() takes one argument" +

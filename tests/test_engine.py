@@ -269,10 +269,10 @@ def test_random_expressions_pass_gradcheck(expr):
 @given(expr=expressions())
 def test_backward_twice_doubles_leaf_grads(expr):
     # exact for one path per leaf (see the hand test above); summing over several paths
-    # in a different grouping may round differently in the last bit
+    # in a different grouping rounds differently, which shows when the paths nearly cancel
     leaves = [Value(x) for x in expr.inputs]
     out = expr(*leaves)
     out.backward()
     first = [leaf.grad for leaf in leaves]
     out.backward()
-    assert [leaf.grad for leaf in leaves] == pytest.approx([2 * g for g in first], rel=1e-12, abs=1e-300)
+    assert [leaf.grad for leaf in leaves] == pytest.approx([2 * g for g in first], rel=1e-12, abs=1e-9)

@@ -5,7 +5,7 @@ import math
 import pytest
 
 import micrograd_like as mg
-from micrograd_like import data, functional as F
+from micrograd_like import data
 from micrograd_like.nn import MLP, Layer, Neuron
 from micrograd_like.optim import SGD
 from micrograd_like.train import fit
