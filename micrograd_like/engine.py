@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import builtins
 import numbers
-from operator import attrgetter
+from operator import attrgetter, mul
 from typing import Iterable, Iterator
 
 from .ops import OPS, Op
@@ -55,13 +56,18 @@ def _to_float(x: object, op: str) -> float:
 class Value:
     """A scalar in a computation graph: its data, its gradient and how it was made.
 
-    ``_prev`` holds the parents (a tuple, so ``a*a`` keeps both edges) and ``_local``
-    the local derivative d self / d parent on each edge, computed during the forward
-    pass. There is no closure per node, so a dropped graph is freed by reference
-    counting alone, and ``backward()`` is one flat loop over the edges.
+    Each node keeps its parents and the local derivative d self / d parent of each edge,
+    computed during the forward pass, so ``backward()`` is one flat loop over the edges.
+    Nearly every node has one or two parents, so they are stored in plain slots rather
+    than in tuples: ``_a`` with ``_da`` and ``_b`` with ``_db`` (``_b`` is None for an op
+    of one input, both are None for a leaf). Ops of many inputs (``sum``, ``dot``) put
+    tuples of parents and derivatives in ``_a`` and ``_da`` and set ``_b`` to ``_MANY``.
+    One object per node instead of three is most of the speed of a training step, and
+    with no closure per node a dropped graph is freed by reference counting alone.
+    Read the graph through ``parents``, ``local_grads`` and ``edges``.
     """
 
-    __slots__ = ("data", "grad", "_prev", "_local", "_op", "label", "__weakref__")
+    __slots__ = ("data", "grad", "_a", "_b", "_da", "_db", "_op", "label", "__weakref__")
 
     def __init__(self, data: float, label: str = "") -> None:
         if isinstance(data, Value):
@@ -70,8 +76,7 @@ class Value:
         if type(label) is not str:
             raise TypeError(f"Value: label must be a str, got {type(label).__name__}")
         self.grad = 0.0
-        self._prev: tuple[Value, ...] = ()
-        self._local: tuple[float, ...] = ()
+        self._a = self._b = None
         self._op = ""
         self.label = label
 
@@ -80,7 +85,10 @@ class Value:
     @property
     def parents(self) -> tuple[Value, ...]:
         """The Values this one was computed from, in argument order (empty for a leaf)."""
-        return self._prev
+        a, b = self._a, self._b
+        if b is None:
+            return () if a is None else (a,)
+        return a if b is _MANY else (a, b)
 
     @property
     def op(self) -> str:
@@ -90,17 +98,20 @@ class Value:
     @property
     def local_grads(self) -> tuple[float, ...]:
         """d self / d parent for each parent, as computed in the forward pass."""
-        return self._local
+        a, b = self._a, self._b
+        if b is None:
+            return () if a is None else (self._da,)
+        return self._da if b is _MANY else (self._da, self._db)
 
     @property
     def edges(self) -> tuple[tuple[Value, float], ...]:
         """(parent, local derivative) pairs: the edges the chain rule walks."""
-        return tuple(zip(self._prev, self._local))
+        return tuple(zip(self.parents, self.local_grads))
 
     @property
     def is_leaf(self) -> bool:
         """True for inputs and parameters (and anything built under no_grad)."""
-        return not self._prev
+        return self._a is None
 
     def item(self) -> float:
         """The data as a Python float, as ``torch.Tensor.item()``."""
@@ -113,7 +124,7 @@ class Value:
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
 
-    # ---- + and * make up nearly every node of a network, so they are written out in full ----
+    # ---- +, * and relu make up nearly every node of a network, so they are written out ----
     # They compute exactly what their entries in ops.OPS say (a test checks it); the generic
     # path below costs a few function calls per node, which is most of the time of a step.
 
@@ -124,10 +135,10 @@ class Value:
         out.data = self.data + other.data
         out.grad = 0.0
         if _grad_enabled:
-            out._prev = (self, other)
-            out._local = (1.0, 1.0)
+            out._a, out._da = self, 1.0
+            out._b, out._db = other, 1.0
         else:
-            out._prev = out._local = ()
+            out._a = out._b = None
         out._op = "+"
         out.label = ""
         return out
@@ -141,10 +152,10 @@ class Value:
         out.data = a * b
         out.grad = 0.0
         if _grad_enabled:
-            out._prev = (self, other)
-            out._local = (b, a)
+            out._a, out._da = self, b
+            out._b, out._db = other, a
         else:
-            out._prev = out._local = ()
+            out._a = out._b = None
         out._op = "*"
         out.label = ""
         return out
@@ -206,7 +217,18 @@ class Value:
 
     def relu(self) -> Value:
         """max(0, x); the gradient at 0 is 0, as in PyTorch."""
-        return _apply(OPS["relu"], (self,))
+        x = self.data
+        out = _new(Value)
+        out.grad = 0.0
+        if x > 0.0:
+            out.data, out._da = x, 1.0
+        else:
+            out.data, out._da = 0.0, 0.0
+        out._a = self if _grad_enabled else None
+        out._b = None
+        out._op = "relu"
+        out.label = ""
+        return out
 
     def leaky_relu(self, negative_slope: float = 0.01) -> Value:
         """x for x > 0, else negative_slope * x (PyTorch's default slope)."""
@@ -238,19 +260,19 @@ class Value:
             g = v.grad
             if not g:
                 continue  # a zero gradient (a dead relu, say) would add nothing upstream
-            parents = v._prev
-            if len(parents) == 2:
-                # nearly every node is binary; unpacking beats zip() here by 2x
-                a, b = parents
-                da, db = v._local
-                a.grad += g * da
-                b.grad += g * db
-            else:
-                for parent, local in zip(parents, v._local):
+            b = v._b
+            if b is None:
+                v._a.grad += g * v._da
+            elif b is _MANY:
+                for parent, local in zip(v._a, v._da):
                     parent.grad += g * local
+            else:
+                v._a.grad += g * v._da
+                b.grad += g * v._db
 
 
 _new = object.__new__
+_MANY = object()  # the _b of a node with many parents, whose _a and _da are tuples
 _data = attrgetter("data")
 
 
@@ -279,11 +301,16 @@ def _record(op: Op, inputs: tuple[Value, ...], data: float, args: tuple, op_labe
     out = _new(Value)
     out.data = data
     out.grad = 0.0
-    if _grad_enabled:
-        out._prev = inputs
-        out._local = op.derivative(data, *args)
-    else:
-        out._prev = out._local = ()
+    out._a = out._b = None
+    if _grad_enabled and inputs:
+        local = op.derivative(data, *args)
+        if len(inputs) == 1:
+            out._a, out._da = inputs[0], local[0]
+        elif len(inputs) == 2:
+            out._a, out._b = inputs
+            out._da, out._db = local
+        else:
+            out._a, out._da, out._b = inputs, local, _MANY
     out._op = op_label or op.name
     out.label = ""
     return out
@@ -314,8 +341,34 @@ def dot(ws: Iterable[Value | float], xs: Iterable[Value | float], bias: Value | 
     xs_ = _as_values(xs, "dot")
     if len(ws_) != len(xs_):
         raise ValueError(f"dot: got {len(ws_)} weights but {len(xs_)} inputs; they must match")
-    inputs = ws_ + xs_ if bias is None else ws_ + xs_ + (_as_value(bias, "dot"),)
-    return _apply_nary(OPS["dot"], inputs)
+    bias_ = None if bias is None else _as_value(bias, "dot")
+    if not ws_:
+        return _apply_nary(OPS["dot"], () if bias_ is None else (bias_,))  # a leaf, or just the bias
+    return _dot(ws_, xs_, bias_, tuple(map(_data, xs_)))
+
+
+def _dot(ws: tuple[Value, ...], xs: tuple[Value, ...], bias: Value | None, xdata: tuple[float, ...]) -> Value:
+    """``dot`` written out for checked, non-empty inputs whose data ``xdata`` is already gathered.
+
+    A layer gathers the data of its inputs once for all its neurons. The result is
+    exactly what OPS["dot"] computes (a test checks it): the parents are ws + xs (+ bias).
+    """
+    wdata = tuple(map(_data, ws))
+    out = _new(Value)
+    # b + w1*x1 + w2*x2 + ... in that order, like the unfused chain of + nodes, to the last bit
+    out.data = builtins.sum(map(mul, wdata, xdata), 0.0 if bias is None else bias.data)
+    out.grad = 0.0
+    if _grad_enabled:
+        if bias is None:
+            out._a, out._da = ws + xs, xdata + wdata
+        else:
+            out._a, out._da = ws + xs + (bias,), xdata + wdata + (1.0,)
+        out._b = _MANY
+    else:
+        out._a = out._b = None
+    out._op = "dot"
+    out.label = ""
+    return out
 
 
 def logsumexp(values: Iterable[Value | float]) -> Value:
@@ -344,20 +397,22 @@ def _depth_first(root: Value, include_leaves: bool) -> list[Value]:
     """
     order: list[Value] = []
     visited = {root}
-    stack: list[tuple[Value, Iterator[Value]]] = [(root, iter(root._prev))]
+    stack: list[tuple[Value, Iterator[Value]]] = [(root, iter(root.parents))]
     while stack:
         node, parents = stack[-1]
         for p in parents:
             if p not in visited:
                 visited.add(p)
-                if p._prev:
-                    stack.append((p, iter(p._prev)))
+                a, b = p._a, p._b
+                if a is not None:
+                    # p.parents, written out: this line runs once per node of the graph
+                    stack.append((p, iter(a if b is _MANY else (a,) if b is None else (a, b))))
                     break
                 if include_leaves:
                     order.append(p)  # a leaf is finished as soon as it is seen
         else:
             stack.pop()
-            if node._prev or include_leaves:
+            if node._a is not None or include_leaves:
                 order.append(node)
     return order
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 import random
+from operator import attrgetter
 from typing import Sequence, Union
 
 from . import engine
 from .engine import Value
-from .functional import get_activation
 
+_data = attrgetter("data")
 Input = Union[Value, float]
 
 __all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATION_NAMES", "INITS"]
@@ -115,7 +116,8 @@ class Neuron(Module):
         self.z: Value | None = None
         self.a: Value | None = None
         self._w = tuple(self.w)
-        self._act = None if activation in ("prelu", "linear") else get_activation(activation)
+        # the Value method itself: z is always a Value here, so skip the checks of F.relu & co.
+        self._act = None if activation in ("prelu", "linear") else getattr(Value, activation)
         self._z_label, self._a_label = f"{prefix}z", f"{prefix}a"
         _label_params(prefix, self.w, self.b, self.slope)
 
@@ -129,10 +131,15 @@ class Neuron(Module):
         """activation(w . x + b) for one sample ``x`` (numbers or Values)."""
         if len(x) != len(self._w):
             raise ValueError(f"{self.prefix or 'Neuron'}: expected {len(self._w)} inputs, got {len(x)}")
+        xs = engine._as_values(x, "Neuron")
+        return self._forward(xs, tuple(map(_data, xs)))
+
+    def _forward(self, xs: tuple[Value, ...], xdata: tuple[float, ...]) -> Value:
+        """forward() for checked inputs whose data the caller gathered (a Layer does it once)."""
         if self.fused:
-            z = engine.dot(self._w, x, self.b)
+            z = engine._dot(self._w, xs, self.b, xdata)
         else:
-            z = self._unfused(x)
+            z = self._unfused(xs)
         z.label = self._z_label
         if self._act is not None:
             a = self._act(z)
@@ -188,8 +195,10 @@ class Layer(Module):
         """The outputs of every neuron, as a list."""
         if len(x) != self.nin:
             raise ValueError(f"Layer: expected {self.nin} inputs, got {len(x)}")
-        xs = engine._as_values(x, "Layer")  # convert numbers once, not once per neuron
-        return [n(xs) for n in self.neurons]
+        # convert numbers and gather the data once for all the neurons, not once per neuron
+        xs = engine._as_values(x, "Layer")
+        xdata = tuple(map(_data, xs))
+        return [n._forward(xs, xdata) for n in self.neurons]
 
     def __repr__(self) -> str:
         return f"Layer(nin={self.nin}, nout={len(self.neurons)}, activation={self.activation!r})"

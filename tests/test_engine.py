@@ -157,6 +157,22 @@ def test_dropped_graph_is_freed_by_reference_counting_alone():
         gc.enable()
 
 
+def test_a_node_of_one_or_two_parents_is_one_tracked_object():
+    # The cyclic GC's work grows with the number of container objects a step allocates;
+    # + * and relu nodes keep their edges in slots, so each is one object and no tuples.
+    a, b = Value(1.5), Value(-2.0)
+    gc.collect()
+    gc.disable()
+    try:
+        before = len(gc.get_objects())
+        nodes = [((a * b) + a).relu() for _ in range(1000)]
+        created = len(gc.get_objects()) - before
+    finally:
+        gc.enable()
+    assert 3000 <= created <= 3000 + 10, created  # 3 nodes per item, plus the list itself
+    assert nodes[0].data == 0.0 and nodes[0].parents[0].parents == (nodes[0].parents[0].parents[0], a)
+
+
 def test_sigmoid_and_tanh_are_finite_and_right_at_1000():
     for x, s, t in ((1000.0, 1.0, 1.0), (-1000.0, 0.0, -1.0)):
         vs, vt = Value(x).sigmoid(), Value(x).tanh()

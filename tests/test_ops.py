@@ -83,12 +83,27 @@ def test_local_grads_are_the_table_derivative(name, data):
 
 @settings(max_examples=100, deadline=None)
 @given(a=st.floats(-1e6, 1e6), b=st.floats(-1e6, 1e6))
-def test_fast_add_and_mul_agree_with_the_table(a, b):
-    # + and * are written out by hand in Value for speed; they must say what the table says
-    for name, out in (("+", mg.Value(a) + mg.Value(b)), ("*", mg.Value(a) * mg.Value(b))):
-        assert out.data == OPS[name].forward(a, b)
-        assert out.local_grads == OPS[name].derivative(out.data, a, b)
+def test_fast_add_mul_and_relu_agree_with_the_table(a, b):
+    # +, * and relu are written out by hand in Value for speed; they must say what the table says
+    va, vb = mg.Value(a), mg.Value(b)
+    for name, out, args in (("+", va + vb, (a, b)), ("*", va * vb, (a, b)), ("relu", va.relu(), (a,))):
+        assert out.data == OPS[name].forward(*args)
+        assert out.local_grads == OPS[name].derivative(out.data, *args)
         assert out.op == name
+        assert out.parents == (va, vb)[: len(args)]
+
+
+@settings(max_examples=100, deadline=None)
+@given(xs=st.lists(st.floats(-1e3, 1e3), min_size=3, max_size=13), with_bias=st.booleans())
+def test_fast_dot_agrees_with_the_table(xs, with_bias):
+    # dot (a neuron's weighted sum) is written out too, and a layer hands it pre-gathered data
+    n = (len(xs) - 1) // 2  # leaves room for the bias
+    vs = [mg.Value(x) for x in xs[: 2 * n + with_bias]]
+    out = mg.dot(vs[:n], vs[n : 2 * n], vs[2 * n] if with_bias else None)
+    floats = tuple(v.data for v in vs)
+    assert out.data == OPS["dot"].forward(floats)
+    assert out.local_grads == OPS["dot"].derivative(out.data, floats)
+    assert out.parents == tuple(vs) and out.op == "dot"
 
 
 def test_no_grad_records_no_parents_for_any_op():
