@@ -380,41 +380,49 @@ def logsumexp(values: Iterable[Value | float]) -> Value:
 
 
 def topological_order(root: Value) -> list[Value]:
-    """Every Value ``root`` depends on, parents before children, ``root`` last."""
-    return _depth_first(root, include_leaves=True)
+    """Every Value ``root`` depends on, parents before children, ``root`` last.
+
+    Each leaf comes just before the first node that uses it.
+    """
+    order: list[Value] = []
+    seen_leaves: set[Value] = set()
+    for node in _interior_order(root) or [root]:
+        for p in node.parents:
+            if p._a is None and p not in seen_leaves:
+                seen_leaves.add(p)
+                order.append(p)
+        order.append(node)
+    return order
 
 
 def _interior_order(root: Value) -> list[Value]:
-    """The non-leaf Values ``root`` depends on, parents first: all that backward() visits."""
-    return _depth_first(root, include_leaves=False)
+    """The non-leaf Values ``root`` depends on, parents first: all that backward() visits.
 
-
-def _depth_first(root: Value, include_leaves: bool) -> list[Value]:
-    """Post-order depth-first walk of the parents of ``root``.
-
-    An explicit stack instead of recursion, so a chain of a million nodes works at
-    Python's default recursion limit.
+    A post-order depth-first walk with an explicit stack instead of recursion, so a
+    chain of a million nodes works at Python's default recursion limit. Leaves are
+    skipped before they are looked up in ``visited``: a neuron's dot node has one
+    leaf parent per weight, and this loop runs once per edge of the graph.
     """
+    if root._a is None:
+        return []
     order: list[Value] = []
     visited = {root}
-    stack: list[tuple[Value, Iterator[Value]]] = [(root, iter(root.parents))]
-    while stack:
-        node, parents = stack[-1]
+    stack: list[tuple[Value, Iterator[Value]]] = []  # the nodes whose parents are half walked
+    node, parents = root, iter(root.parents)
+    while True:
         for p in parents:
-            if p not in visited:
+            a = p._a
+            if a is not None and p not in visited:
                 visited.add(p)
-                a, b = p._a, p._b
-                if a is not None:
-                    # p.parents, written out: this line runs once per node of the graph
-                    stack.append((p, iter(a if b is _MANY else (a,) if b is None else (a, b))))
-                    break
-                if include_leaves:
-                    order.append(p)  # a leaf is finished as soon as it is seen
+                stack.append((node, parents))  # come back to the rest of node's parents later
+                b = p._b
+                node, parents = p, iter(a if b is _MANY else (a,) if b is None else (a, b))  # p.parents
+                break
         else:
-            stack.pop()
-            if node._a is not None or include_leaves:
-                order.append(node)
-    return order
+            order.append(node)  # all its parents are in order: node is done
+            if not stack:
+                return order
+            node, parents = stack.pop()
 
 
 __all__ = ["Value", "no_grad", "is_grad_enabled", "sum", "dot", "logsumexp", "topological_order"]
