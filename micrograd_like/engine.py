@@ -252,6 +252,8 @@ class Value:
         intermediate nodes are reset first and leaves accumulate, as in PyTorch:
         calling it twice doubles leaf grads and never compounds intermediate ones.
         """
+        if type(gradient) is not float:
+            gradient = _to_float(gradient, "backward")  # a str or complex seed would spread through every grad
         order = _interior_order(self)
         for v in order:
             v.grad = 0.0

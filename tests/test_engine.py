@@ -157,6 +157,17 @@ def test_dropped_graph_is_freed_by_reference_counting_alone():
         gc.enable()
 
 
+@pytest.mark.parametrize("seed", ["1", None, 1j, [1.0]])
+def test_backward_seed_must_be_a_real_number(seed):
+    x = Value(2.0)
+    y = x * 3
+    with pytest.raises(TypeError, match=f"backward: .*{type(seed).__name__}"):
+        y.backward(seed)
+    assert x.grad == 0.0 and y.grad == 0.0  # nothing was touched
+    y.backward(2)  # an int is a real number
+    assert x.grad == 6.0
+
+
 def test_a_node_of_one_or_two_parents_is_one_tracked_object():
     # The cyclic GC's work grows with the number of container objects a step allocates;
     # + * and relu nodes keep their edges in slots, so each is one object and no tuples.
