@@ -254,9 +254,7 @@ class Value:
         """
         if type(gradient) is not float:
             gradient = _to_float(gradient, "backward")  # a str or complex seed would spread through every grad
-        order = _interior_order(self)
-        for v in order:
-            v.grad = 0.0
+        order = _backward_order(self)
         self.grad += gradient
         for v in reversed(order):
             g = v.grad
@@ -275,6 +273,7 @@ class Value:
 
 _new = object.__new__
 _MANY = object()  # the _b of a node with many parents, whose _a and _da are tuples
+_SEEN = object()  # the grad of a node while _backward_order walks the graph
 _data = attrgetter("data")
 
 
@@ -384,47 +383,68 @@ def logsumexp(values: Iterable[Value | float]) -> Value:
 def topological_order(root: Value) -> list[Value]:
     """Every Value ``root`` depends on, parents before children, ``root`` last.
 
-    Each leaf comes just before the first node that uses it.
-    """
-    order: list[Value] = []
-    seen_leaves: set[Value] = set()
-    for node in _interior_order(root) or [root]:
-        for p in node.parents:
-            if p._a is None and p not in seen_leaves:
-                seen_leaves.add(p)
-                order.append(p)
-        order.append(node)
-    return order
-
-
-def _interior_order(root: Value) -> list[Value]:
-    """The non-leaf Values ``root`` depends on, parents first: all that backward() visits.
-
     A post-order depth-first walk with an explicit stack instead of recursion, so a
-    chain of a million nodes works at Python's default recursion limit. Leaves are
-    skipped before they are looked up in ``visited``: a neuron's dot node has one
-    leaf parent per weight, and this loop runs once per edge of the graph.
+    chain of a million nodes works at Python's default recursion limit. A leaf is
+    listed when the walk first meets it.
     """
-    if root._a is None:
-        return []
     order: list[Value] = []
     visited = {root}
     stack: list[tuple[Value, Iterator[Value]]] = []  # the nodes whose parents are half walked
     node, parents = root, iter(root.parents)
     while True:
         for p in parents:
-            a = p._a
-            if a is not None and p not in visited:
+            if p not in visited:
                 visited.add(p)
-                stack.append((node, parents))  # come back to the rest of node's parents later
-                b = p._b
-                node, parents = p, iter(a if b is _MANY else (a,) if b is None else (a, b))  # p.parents
-                break
+                if p._a is None:
+                    order.append(p)  # a leaf is done as soon as it is seen
+                else:
+                    stack.append((node, parents))  # come back to the rest of node's parents later
+                    node, parents = p, iter(p.parents)
+                    break
         else:
             order.append(node)  # all its parents are in order: node is done
             if not stack:
                 return order
             node, parents = stack.pop()
+
+
+def _backward_order(root: Value) -> list[Value]:
+    """The non-leaf Values ``root`` depends on, parents first, each with its grad reset to 0.
+
+    The walk of ``topological_order`` without the leaves, tuned because it is a third of
+    a training step: a node is marked as seen by setting its grad to ``_SEEN`` (its grad
+    is reset right after), which is cheaper than a set of seen nodes, and a leaf is
+    skipped by a look at ``_a`` (a dot node has one leaf parent per weight).
+    """
+    if root._a is None:
+        return []
+    order: list[Value] = []
+    stack: list[tuple[Value, Iterator[Value]]] = []
+    node, parents = root, iter(root.parents)
+    root.grad = _SEEN  # type: ignore[assignment]
+    try:
+        while True:
+            for p in parents:
+                a = p._a
+                if a is not None and p.grad is not _SEEN:
+                    p.grad = _SEEN  # type: ignore[assignment]
+                    stack.append((node, parents))
+                    b = p._b
+                    node, parents = p, iter(a if b is _MANY else (a,) if b is None else (a, b))  # p.parents
+                    break
+            else:
+                order.append(node)
+                if not stack:
+                    break
+                node, parents = stack.pop()
+    finally:
+        # every marked node is in order, on the stack or the current one (if we were interrupted)
+        for v in order:
+            v.grad = 0.0
+        for v, _ in stack:
+            v.grad = 0.0
+        node.grad = 0.0
+    return order
 
 
 __all__ = ["Value", "no_grad", "is_grad_enabled", "sum", "dot", "logsumexp", "topological_order"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator
 
-from .engine import Value, _interior_order, topological_order
+from .engine import Value, _backward_order, topological_order
 
 __all__ = ["EdgeStep", "Step", "backward_steps", "explain", "step_svgs", "stepper"]
 
@@ -45,9 +45,7 @@ def backward_steps(root: Value, gradient: float = 1.0) -> Iterator[Step]:
     The same reset, seed and order as ``Value.backward``, so consuming every step leaves
     exactly the gradients ``backward()`` gives (the same floats, bit for bit).
     """
-    order = _interior_order(root)
-    for v in order:
-        v.grad = 0.0
+    order = _backward_order(root)
     root.grad += gradient
     for i, v in enumerate(reversed(order)):
         g = v.grad

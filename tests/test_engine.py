@@ -157,6 +157,19 @@ def test_dropped_graph_is_freed_by_reference_counting_alone():
         gc.enable()
 
 
+def test_backward_resets_any_intermediate_grad_even_one_set_to_none():
+    # PyTorch users clear grads with None; an intermediate node's grad is reset whatever it holds
+    x = Value(1.5)
+    mid = x * 2
+    y = (mid * 3).tanh() + mid
+    y.backward()
+    expected = x.grad
+    x.grad = 0.0
+    mid.grad = None
+    y.backward()
+    assert x.grad == expected and mid.grad == pytest.approx(3 * (1 - y.parents[0].data ** 2) + 1)
+
+
 @pytest.mark.parametrize("seed", ["1", None, 1j, [1.0]])
 def test_backward_seed_must_be_a_real_number(seed):
     x = Value(2.0)
