@@ -187,19 +187,23 @@ def main(argv: list[str] | None = None) -> int:
                         notes[engine] = res.get("note", "wrong gradient")
             med = {e: statistics.median(t) for e, t in times.items()}
             ratio = med["micrograd"] / med["micrograd_like"]
+            # this machine's speed drifts from minute to minute; the ratio within each round shows by how much
+            per_round = sorted(m / o for m, o in zip(times["micrograd"], times["micrograd_like"]))
             rows.append({"workload": workload, "gc": gc_mode, "rounds": rounds,
                          "micrograd_ms": med["micrograd"] * 1e3, "micrograd_like_ms": med["micrograd_like"] * 1e3,
-                         "ratio": ratio, "notes": notes})
+                         "ratio": ratio, "round_ratios": per_round, "notes": notes})
             print(f"{workload:9} gc={gc_mode:7} micrograd {med['micrograd'] * 1e3:9.1f} ms   "
-                  f"micrograd_like {med['micrograd_like'] * 1e3:8.1f} ms   ratio {ratio:5.1f}x", flush=True)
+                  f"micrograd_like {med['micrograd_like'] * 1e3:8.1f} ms   ratio {ratio:5.1f}x   "
+                  f"(rounds {per_round[0]:.1f}x to {per_round[-1]:.1f}x)", flush=True)
 
     print(f"\nPython {sys.version.split()[0]}, {args.rounds} rounds, median of {STEPS} steps per worker "
           "(w1-fused: micrograd runs its own W1 graph; ours uses nn.MLP fused)\n")
-    print("| workload | GC | micrograd 0.1.0 (ms) | micrograd_like (ms) | speed-up |")
-    print("|---|---|---|---|---|")
+    print("| workload | GC | micrograd 0.1.0 (ms) | micrograd_like (ms) | speed-up | one round, lowest to highest |")
+    print("|---|---|---|---|---|---|")
     for row in rows:
+        r = row["round_ratios"]
         print(f"| {row['workload']} | {row['gc']} | {row['micrograd_ms']:.1f} | {row['micrograd_like_ms']:.1f} "
-              f"| {row['ratio']:.1f}x |")
+              f"| {row['ratio']:.1f}x | {r[0]:.1f}x to {r[-1]:.1f}x |")
     for row in rows:
         for engine, note in row["notes"].items():
             if note != "default recursion limit":
