@@ -354,16 +354,16 @@ def _dot(ws: tuple[Value, ...], xs: tuple[Value, ...], bias: Value | None, xdata
     A layer gathers the data of its inputs once for all its neurons. The result is
     exactly what OPS["dot"] computes (a test checks it): the parents are ws + xs (+ bias).
     """
-    wdata = tuple(map(_data, ws))
+    wdata = [w.data for w in ws]
     out = _new(Value)
     # b + w1*x1 + w2*x2 + ... in that order, like the unfused chain of + nodes, to the last bit
     out.data = builtins.sum(map(mul, wdata, xdata), 0.0 if bias is None else bias.data)
     out.grad = 0.0
     if _grad_enabled:
         if bias is None:
-            out._a, out._da = ws + xs, xdata + wdata
+            out._a, out._da = ws + xs, (*xdata, *wdata)
         else:
-            out._a, out._da = ws + xs + (bias,), xdata + wdata + (1.0,)
+            out._a, out._da = ws + xs + (bias,), (*xdata, *wdata, 1.0)
         out._b = _MANY
     else:
         out._a = out._b = None
