@@ -6,10 +6,10 @@ import sys
 import weakref
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 
 import micrograd_like as mg
-from micrograd_like import Value
+from micrograd_like import Value, engine
 from micrograd_like.testing import gradcheck
 from micrograd_like.testing.strategies import expressions
 
@@ -316,3 +316,22 @@ def test_backward_twice_doubles_leaf_grads(expr):
     first = [leaf.grad for leaf in leaves]
     out.backward()
     assert [leaf.grad for leaf in leaves] == pytest.approx([2 * g for g in first], rel=1e-12, abs=1e-9)
+
+
+@settings(max_examples=150, deadline=None)
+@given(expr=expressions(max_inputs=3, max_depth=5))
+def test_backward_order_lists_each_interior_node_once_after_its_parents(expr):
+    # backward()'s walk takes shortcuts (marks on grads, nodes whose parents are done);
+    # it must still be a topological order of exactly the graph's non-leaf nodes
+    leaves = [Value(x) for x in expr.inputs]
+    out = expr(*leaves)
+    assume(not out.is_leaf)
+    for v in mg.topological_order(out):
+        v.grad = 1.5  # whatever was there: the walk resets intermediate grads
+    order = engine._backward_order(out)
+    interior = [v for v in mg.topological_order(out) if not v.is_leaf]
+    assert len(order) == len(set(order)) and set(order) == set(interior) and order[-1] is out
+    position = {v: i for i, v in enumerate(order)}
+    assert all(position[p] < position[v] for v in order for p in v.parents if not p.is_leaf)
+    assert all(v.grad == 0.0 for v in order)
+    assert all(v.grad == 1.5 for v in mg.topological_order(out) if v.is_leaf)  # leaves keep theirs
