@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import builtins
 import numbers
 from operator import attrgetter, mul
 from typing import Iterable, Iterator
 
-from .ops import OPS, Op
+from .ops import OPS, Op, add_in_order
 
 _grad_enabled = True  # flipped by no_grad(); read by every op
 
@@ -356,8 +355,8 @@ def _dot(ws: tuple[Value, ...], xs: tuple[Value, ...], bias: Value | None, xdata
     """
     wdata = [w.data for w in ws]
     out = _new(Value)
-    # b + w1*x1 + w2*x2 + ... in that order, like the unfused chain of + nodes, to the last bit
-    out.data = builtins.sum(map(mul, wdata, xdata), 0.0 if bias is None else bias.data)
+    # b + w1*x1 + w2*x2 + ... one addition at a time, like the unfused chain of + nodes
+    out.data = add_in_order(map(mul, wdata, xdata), 0.0 if bias is None else bias.data)
     out.grad = 0.0
     if _grad_enabled:
         if bias is None:

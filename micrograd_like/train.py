@@ -53,7 +53,9 @@ def accuracy(outputs: Sequence[Value | list[Value]], targets: Sequence, loss: st
     return right / len(targets)
 
 
-def _evaluate(model: Module, X: Sequence, y: Sequence, loss: str | LossFn, loss_fn: LossFn) -> tuple[float, float | None]:
+def _evaluate(
+    model: Module, X: Sequence, y: Sequence, loss: str | LossFn, loss_fn: LossFn
+) -> tuple[float, float | None]:
     with engine.no_grad():
         outputs = [model(x) for x in X]
         return loss_fn(outputs, list(y)).data, accuracy(outputs, y, loss)

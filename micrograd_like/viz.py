@@ -29,7 +29,9 @@ def _graphviz():  # type: ignore[no-untyped-def]
     try:
         import graphviz
     except ImportError:
-        raise ImportError("pictures need the graphviz package: pip install graphviz (or pip install -e '.[viz]')") from None
+        raise ImportError(
+            "pictures need the graphviz package: pip install graphviz (or pip install -e '.[viz]')"
+        ) from None
     return graphviz
 
 
@@ -175,8 +177,12 @@ def draw_network(mlp: MLP, x: Sequence[float] | None = None, rankdir: str = "LR"
         with no_grad():
             mlp(x)
         acts = [[n.a.data for n in layer.neurons] for layer in mlp.layers]  # type: ignore[union-attr]
-    g = graphviz.Digraph("network", graph_attr={"rankdir": rankdir, "splines": "line", "nodesep": "0.15",
-                                                "ranksep": "1.2", "fontname": "Helvetica"}, node_attr={"fontname": "Helvetica", "fontsize": "10"})
+    g = graphviz.Digraph(
+        "network",
+        graph_attr={"rankdir": rankdir, "splines": "line", "nodesep": "0.15", "ranksep": "1.2",
+                    "fontname": "Helvetica"},
+        node_attr={"fontname": "Helvetica", "fontsize": "10"},
+    )
     with g.subgraph(name="cluster_inputs") as c:
         c.attr(label="inputs", color="white")
         for i in range(mlp.nin):
