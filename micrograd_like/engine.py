@@ -251,11 +251,7 @@ class Value:
         intermediate nodes are reset first and leaves accumulate, as in PyTorch:
         calling it twice doubles leaf grads and never compounds intermediate ones.
         """
-        if type(gradient) is not float:
-            gradient = _to_float(gradient, "backward")  # a str or complex seed would spread through every grad
-        order = _backward_order(self)
-        self.grad += gradient
-        for v in reversed(order):
+        for v in reversed(_start_backward(self, gradient)):
             g = v.grad
             if not g:
                 continue  # a zero gradient (a dead relu, say) would add nothing upstream
@@ -405,6 +401,15 @@ def topological_order(root: Value) -> list[Value]:
             if not stack:
                 return order
             node, parents = stack.pop()
+
+
+def _start_backward(root: Value, gradient: float) -> list[Value]:
+    """Check the seed, reset the graph's intermediate grads, seed ``root``: the order to backprop in."""
+    if type(gradient) is not float:
+        gradient = _to_float(gradient, "backward")  # a str or complex seed would spread through every grad
+    order = _backward_order(root)
+    root.grad += gradient
+    return order
 
 
 def _backward_order(root: Value) -> list[Value]:

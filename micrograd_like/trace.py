@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator
 
-from .engine import Value, _backward_order, topological_order
+from .engine import Value, _start_backward, topological_order
 
 __all__ = ["EdgeStep", "Step", "backward_steps", "explain", "step_svgs", "stepper"]
 
@@ -45,9 +45,7 @@ def backward_steps(root: Value, gradient: float = 1.0) -> Iterator[Step]:
     The same reset, seed and order as ``Value.backward``, so consuming every step leaves
     exactly the gradients ``backward()`` gives (the same floats, bit for bit).
     """
-    order = _backward_order(root)
-    root.grad += gradient
-    for i, v in enumerate(reversed(order)):
+    for i, v in enumerate(reversed(_start_backward(root, gradient))):
         g = v.grad
         edges = []
         for parent, local in zip(v.parents, v.local_grads):

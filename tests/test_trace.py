@@ -31,6 +31,15 @@ def test_steps_record_local_derivative_contribution_and_running_grad():
     assert "y = 9 (*), grad 1" in str(step)
 
 
+def test_steps_take_the_same_seed_checks_as_backward():
+    x = mg.Value(2.0)
+    y = (x * 3).tanh()
+    with pytest.raises(TypeError, match="backward: .*complex"):
+        list(backward_steps(y, 1j))
+    steps = list(backward_steps(y, 2))
+    assert steps[0].grad == 2.0 and x.grad == pytest.approx(2 * 3 * (1 - y.data**2))
+
+
 def test_explain_one_path_with_numbers():
     x, w = mg.Value(2.0, "x"), mg.Value(0.5, "w")
     n = x * w
