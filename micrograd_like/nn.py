@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import math
 import random
-from operator import attrgetter
 from typing import Sequence, Union
 
 from . import engine
 from .engine import Value
 
-_data = attrgetter("data")
 Input = Union[Value, float]
 
 __all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATION_NAMES", "INITS"]
@@ -132,7 +130,7 @@ class Neuron(Module):
         if len(x) != len(self._w):
             raise ValueError(f"{self.prefix or 'Neuron'}: expected {len(self._w)} inputs, got {len(x)}")
         xs = engine._as_values(x, "Neuron")
-        return self._forward(xs, tuple(map(_data, xs)))
+        return self._forward(xs, tuple(map(engine._data, xs)))
 
     def _forward(self, xs: tuple[Value, ...], xdata: tuple[float, ...]) -> Value:
         """forward() for checked inputs whose data the caller gathered (a Layer does it once)."""
@@ -197,7 +195,7 @@ class Layer(Module):
             raise ValueError(f"Layer: expected {self.nin} inputs, got {len(x)}")
         # convert numbers and gather the data once for all the neurons, not once per neuron
         xs = engine._as_values(x, "Layer")
-        xdata = tuple(map(_data, xs))
+        xdata = tuple(map(engine._data, xs))
         return [n._forward(xs, xdata) for n in self.neurons]
 
     def __repr__(self) -> str:
