@@ -59,10 +59,13 @@ class Value:
     computed during the forward pass, so ``backward()`` is one flat loop over the edges.
     Nearly every node has one or two parents, so they are stored in plain slots rather
     than in tuples: ``_a`` with ``_da`` and ``_b`` with ``_db`` (``_b`` is None for an op
-    of one input, both are None for a leaf). Ops of many inputs (``sum``, ``dot``) put
-    tuples of parents and derivatives in ``_a`` and ``_da`` and set ``_b`` to ``_MANY``.
-    One object per node instead of three is most of the speed of a training step, and
-    with no closure per node a dropped graph is freed by reference counting alone.
+    of one input, both are None for a leaf). Ops of many inputs (``sum``, ``dot``) keep
+    their parents in two tuples, ``_a`` and ``_b``, with the derivatives in ``_da`` and
+    ``_db`` (``_b`` is empty for ``sum``). A neuron's ``dot`` node takes its first tuple from
+    the neuron and its second from the layer, so no tuple of parents is built per node.
+    Few objects per node are most of the speed of a training step (each is work for
+    Python's cyclic garbage collector), and with no closure per node a dropped graph is
+    freed by reference counting alone.
     Read the graph through ``parents``, ``local_grads`` and ``edges``.
     """
 
@@ -87,7 +90,7 @@ class Value:
         a, b = self._a, self._b
         if b is None:
             return () if a is None else (a,)
-        return a if b is _MANY else (a, b)
+        return a + b if type(b) is tuple else (a, b)
 
     @property
     def op(self) -> str:
@@ -100,7 +103,7 @@ class Value:
         a, b = self._a, self._b
         if b is None:
             return () if a is None else (self._da,)
-        return self._da if b is _MANY else (self._da, self._db)
+        return self._da + self._db if type(b) is tuple else (self._da, self._db)
 
     @property
     def edges(self) -> tuple[tuple[Value, float], ...]:
@@ -258,8 +261,10 @@ class Value:
             b = v._b
             if b is None:
                 v._a.grad += g * v._da
-            elif b is _MANY:
+            elif type(b) is tuple:  # many parents, in two tuples
                 for parent, local in zip(v._a, v._da):
+                    parent.grad += g * local
+                for parent, local in zip(b, v._db):
                     parent.grad += g * local
             else:
                 v._a.grad += g * v._da
@@ -267,7 +272,6 @@ class Value:
 
 
 _new = object.__new__
-_MANY = object()  # the _b of a node with many parents, whose _a and _da are tuples
 _SEEN = object()  # the grad of a node while _backward_order walks the graph
 _data = attrgetter("data")
 
@@ -306,7 +310,7 @@ def _record(op: Op, inputs: tuple[Value, ...], data: float, args: tuple, op_labe
             out._a, out._b = inputs
             out._da, out._db = local
         else:
-            out._a, out._da, out._b = inputs, local, _MANY
+            out._a, out._da, out._b, out._db = inputs, local, (), ()
     out._op = op_label or op.name
     out.label = ""
     return out
@@ -327,39 +331,38 @@ def sum(values: Iterable[Value | float]) -> Value:  # noqa: A001 - mirrors torch
 
 
 def dot(ws: Iterable[Value | float], xs: Iterable[Value | float], bias: Value | float | None = None) -> Value:
-    """w1*x1 + w2*x2 + ... (+ bias) as one node: d/dwi = xi, d/dxi = wi, d/dbias = 1.
+    """(bias +) w1*x1 + w2*x2 + ... as one node: d/dbias = 1, d/dwi = xi, d/dxi = wi.
 
     This is a neuron's weighted sum in a single node, which is what makes the
     fused ``nn`` layers fast: one node and one flat loop per neuron instead of
-    2n binary nodes.
+    2n binary nodes. Its parents are the bias (if any), the weights, then the inputs.
     """
     ws_ = _as_values(ws, "dot")
     xs_ = _as_values(xs, "dot")
     if len(ws_) != len(xs_):
         raise ValueError(f"dot: got {len(ws_)} weights but {len(xs_)} inputs; they must match")
-    bias_ = None if bias is None else _as_value(bias, "dot")
-    if not ws_:
-        return _apply_nary(OPS["dot"], () if bias_ is None else (bias_,))  # a leaf, or just the bias
-    return _dot(ws_, xs_, bias_, tuple(map(_data, xs_)))
+    if bias is None:
+        return _apply_nary(OPS["dot"], ws_ + xs_)  # no neuron here (an L2 penalty, say): the table's node
+    return _dot((_as_value(bias, "dot"), *ws_), xs_, (1.0, *map(_data, xs_)))
 
 
-def _dot(ws: tuple[Value, ...], xs: tuple[Value, ...], bias: Value | None, xdata: tuple[float, ...]) -> Value:
-    """``dot`` written out for checked, non-empty inputs whose data ``xdata`` is already gathered.
+def _dot(bw: tuple[Value, ...], xs: tuple[Value, ...], one_xdata: tuple[float, ...]) -> Value:
+    """A neuron's b + w . x written out: ``bw`` is (bias, *weights), ``one_xdata`` is (1.0, *data of xs).
 
-    A layer gathers the data of its inputs once for all its neurons. The result is
-    exactly what OPS["dot"] computes (a test checks it): the parents are ws + xs (+ bias).
+    The bias is the weight of a constant input 1. So the node's first tuple of parents
+    is the neuron's own ``bw``, with derivatives ``one_xdata``, which a layer gathers once
+    for all its neurons; the second is the layer's inputs ``xs``, with the weights' data
+    as derivatives. The result is exactly what OPS["dot"] computes (a test checks it).
     """
-    wdata = [w.data for w in ws]
+    bwdata = tuple([w.data for w in bw])
     out = _new(Value)
-    # b + w1*x1 + w2*x2 + ... one addition at a time, like the unfused chain of + nodes
-    out.data = add_in_order(map(mul, wdata, xdata), 0.0 if bias is None else bias.data)
+    # -0.0 + b*1 + w1*x1 + w2*x2 + ... one addition at a time: bit for bit the unfused neuron's
+    # chain of + nodes that starts from b (b*1 is exact, and -0.0 + b is b, even for b = -0.0)
+    out.data = add_in_order(map(mul, bwdata, one_xdata), -0.0)
     out.grad = 0.0
     if _grad_enabled:
-        if bias is None:
-            out._a, out._da = ws + xs, (*xdata, *wdata)
-        else:
-            out._a, out._da = ws + xs + (bias,), (*xdata, *wdata, 1.0)
-        out._b = _MANY
+        out._a, out._da = bw, one_xdata
+        out._b, out._db = xs, bwdata[1:]
     else:
         out._a = out._b = None
     out._op = "dot"
@@ -418,14 +421,19 @@ def _backward_order(root: Value) -> list[Value]:
     The walk of ``topological_order`` without the leaves, tuned because it is a third of
     a training step. A node is marked as seen by setting its grad to ``_SEEN`` (its grad
     is reset right after), which is cheaper than a set of seen nodes; a leaf is skipped
-    by a look at ``_a`` (a dot node has one leaf parent per weight); and a node whose
-    one or two parents are leaves or done already (``w * x`` once x is done, in most
-    neurons) is done at once, without a trip through the stack.
+    by a look at ``_a``; and a node whose one or two parents are leaves or done already
+    (``w * x`` once x is done, in most neurons) is done at once, without a trip through
+    the stack. The two tuples of parents of a many-input node are often shared: a
+    neuron's (bias, *weights) by its dot node of every sample, a layer's inputs by the dot
+    nodes of all its neurons. Once a tuple has been walked, each Value in it is a leaf or
+    done (in a DAG, no node can hold a tuple that is still being walked below it), so
+    each tuple is walked once per pass, not once per node that holds it.
     """
     if root._a is None:
         return []
     order: list[Value] = []
     stack: list[tuple[Value, Iterator[Value]]] = []
+    walked: set[int] = set()  # ids of the tuples of parents walked so far; the graph keeps them alive
     node, parents = root, iter(root.parents)
     root.grad = _SEEN  # type: ignore[assignment]
     try:
@@ -435,13 +443,26 @@ def _backward_order(root: Value) -> list[Value]:
                 if a is not None and p.grad is not _SEEN:
                     p.grad = _SEEN  # type: ignore[assignment]
                     b = p._b
-                    if b is not _MANY and (a._a is None or a.grad is _SEEN) and (
-                        b is None or b._a is None or b.grad is _SEEN
-                    ):
+                    if type(b) is tuple:
+                        if id(a) in walked:
+                            a = ()
+                        else:
+                            walked.add(id(a))
+                        if id(b) in walked:
+                            b = ()
+                        else:
+                            walked.add(id(b))
+                        p_parents = a + b  # the parents still to look at
+                        if not p_parents:
+                            order.append(p)  # every tuple was walked already: p is done
+                            continue
+                    elif (a._a is None or a.grad is _SEEN) and (b is None or b._a is None or b.grad is _SEEN):
                         order.append(p)  # its parents are leaves or done already: p is done too
                         continue
+                    else:
+                        p_parents = (a,) if b is None else (a, b)
                     stack.append((node, parents))
-                    node, parents = p, iter(a if b is _MANY else (a,) if b is None else (a, b))  # p.parents
+                    node, parents = p, iter(p_parents)
                     break
             else:
                 order.append(node)

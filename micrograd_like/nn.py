@@ -114,6 +114,7 @@ class Neuron(Module):
         self.z: Value | None = None
         self.a: Value | None = None
         self._w = tuple(self.w)
+        self._bw = (self.b, *self.w)  # the first parents of every z: see engine._dot
         # the Value method itself: z is always a Value here, so skip the checks of F.relu & co.
         self._act = None if activation in ("prelu", "linear") else getattr(Value, activation)
         self._z_label, self._a_label = f"{prefix}z", f"{prefix}a"
@@ -130,17 +131,18 @@ class Neuron(Module):
         if len(x) != len(self._w):
             raise ValueError(f"{self.prefix or 'Neuron'}: expected {len(self._w)} inputs, got {len(x)}")
         xs = engine._as_values(x, "Neuron")
-        return self._forward(xs, tuple(map(engine._data, xs)))
+        return self._forward(xs, (1.0, *map(engine._data, xs)))
 
-    def _forward(self, xs: tuple[Value, ...], xdata: tuple[float, ...]) -> Value:
-        """forward() for checked inputs whose data the caller gathered (a Layer does it once)."""
+    def _forward(self, xs: tuple[Value, ...], one_xdata: tuple[float, ...]) -> Value:
+        """forward() for checked inputs ``xs``; ``one_xdata`` is (1.0, *their data), which a Layer gathers once."""
         if self.fused:
-            z = engine._dot(self._w, xs, self.b, xdata)
+            z = engine._dot(self._bw, xs, one_xdata)
         else:
             z = self._unfused(xs)
         z.label = self._z_label
-        if self._act is not None:
-            a = self._act(z)
+        act = self._act  # read as an attribute: self._act(z) would look it up as a method, slowly
+        if act is not None:
+            a = act(z)
         elif self.slope is not None:
             a = z.prelu(self.slope)
         else:
@@ -195,8 +197,8 @@ class Layer(Module):
             raise ValueError(f"Layer: expected {self.nin} inputs, got {len(x)}")
         # convert numbers and gather the data once for all the neurons, not once per neuron
         xs = engine._as_values(x, "Layer")
-        xdata = tuple(map(engine._data, xs))
-        return [n._forward(xs, xdata) for n in self.neurons]
+        one_xdata = (1.0, *map(engine._data, xs))
+        return [n._forward(xs, one_xdata) for n in self.neurons]
 
     def __repr__(self) -> str:
         return f"Layer(nin={self.nin}, nout={len(self.neurons)}, activation={self.activation!r})"

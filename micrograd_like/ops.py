@@ -121,16 +121,17 @@ def _logsumexp(xs: tuple[float, ...]) -> float:
     return m + math.log(math.fsum(math.exp(x - m) for x in xs))
 
 
-def _dot(wxb: tuple[float, ...]) -> float:
-    """w.x (+ b): the first half of ``wxb`` are weights, the second inputs, an odd last one the bias."""
-    n = len(wxb) // 2
+def _dot(bwx: tuple[float, ...]) -> float:
+    """b + w.x: an odd count starts with the bias b, then come the weights, then as many inputs."""
+    n, has_bias = divmod(len(bwx), 2)
+    ws, xs = bwx[has_bias : has_bias + n], bwx[has_bias + n :]
     # b + w1*x1 + w2*x2 + ..., exactly as the unfused neuron's chain of + nodes adds
-    return add_in_order(map(operator.mul, wxb[:n], wxb[n : 2 * n]), wxb[-1] if len(wxb) % 2 else 0.0)
+    return add_in_order(map(operator.mul, ws, xs), bwx[0] if has_bias else 0.0)
 
 
-def _dot_derivative(out: float, wxb: tuple[float, ...]) -> tuple[float, ...]:
-    n = len(wxb) // 2
-    return wxb[n : 2 * n] + wxb[:n] + (1.0,) * (len(wxb) % 2)
+def _dot_derivative(out: float, bwx: tuple[float, ...]) -> tuple[float, ...]:
+    n, has_bias = divmod(len(bwx), 2)
+    return (1.0,) * has_bias + bwx[has_bias + n :] + bwx[has_bias : has_bias + n]
 
 
 UNARY_AND_BINARY: tuple[Op, ...] = (
@@ -167,7 +168,7 @@ UNARY_AND_BINARY: tuple[Op, ...] = (
 # n-ary ops take all their inputs as one flat tuple of floats
 NARY: tuple[Op, ...] = (
     Op("sum", -1, "sum", sum, lambda out, xs: (1.0,) * len(xs), doc="x1 + x2 + ...: d/dxi = 1"),
-    Op("dot", -1, "dot", _dot, _dot_derivative, doc="w1*x1 + w2*x2 + ... (+ b): d/dwi = xi, d/dxi = wi, d/db = 1"),
+    Op("dot", -1, "dot", _dot, _dot_derivative, doc="(b +) w1*x1 + w2*x2 + ...: d/db = 1, d/dwi = xi, d/dxi = wi"),
     Op("logsumexp", -1, "logsumexp", _logsumexp, lambda out, xs: tuple(math.exp(x - out) for x in xs),
        doc="log(e**x1 + e**x2 + ...): d/dxi = softmax(x)i"),
 )

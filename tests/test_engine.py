@@ -7,6 +7,7 @@ import weakref
 
 import pytest
 from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 import micrograd_like as mg
 from micrograd_like import Value, engine
@@ -335,3 +336,71 @@ def test_backward_order_lists_each_interior_node_once_after_its_parents(expr):
     assert all(position[p] < position[v] for v in order for p in v.parents if not p.is_leaf)
     assert all(v.grad == 0.0 for v in order)
     assert all(v.grad == 1.5 for v in mg.topological_order(out) if v.is_leaf)  # leaves keep theirs
+
+
+def _reference_grads(out: Value) -> dict[Value, float]:
+    """The chain rule done the slow, obvious way over topological_order: what backward() must give."""
+    order = mg.topological_order(out)
+    grads = {v: 0.0 for v in order}
+    grads[out] = 1.0
+    for v in reversed(order):
+        for parent, local in zip(v.parents, v.local_grads):
+            grads[parent] += grads[v] * local
+    return grads
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data(), k=st.integers(1, 3), n_leaves=st.integers(1, 5), n_nodes=st.integers(1, 25))
+def test_backward_through_shared_parent_tuples_is_a_topological_order_with_the_right_grads(data, k, n_leaves, n_nodes):
+    # A neuron's dot node shares its (bias, *weights) tuple with its dot nodes of other samples and
+    # its inputs tuple with the other neurons of the layer; the walk looks at each tuple once. Here
+    # tuples of any Values (leaves or not) are shared at random between dot nodes and + and * nodes.
+    value = st.floats(-2.0, 2.0)
+    pool = [Value(data.draw(value)) for _ in range(n_leaves)]
+    bws: list[tuple[Value, ...]] = []
+    xss: list[tuple[Value, ...]] = []
+    for _ in range(n_nodes):
+        pick = st.sampled_from(pool)
+        kind = data.draw(st.sampled_from(["dot", "dot", "new tuples", "+", "*", "relu"]))
+        if kind == "new tuples" or (kind == "dot" and not bws):
+            bws.append(tuple(data.draw(pick) for _ in range(k + 1)))
+            xss.append(tuple(data.draw(pick) for _ in range(k)))
+        elif kind == "dot":
+            bw, xs = data.draw(st.sampled_from(bws)), data.draw(st.sampled_from(xss))
+            pool.append(engine._dot(bw, xs, (1.0, *(x.data for x in xs))))
+        elif kind == "relu":
+            pool.append(data.draw(pick).relu())
+        else:
+            a, b = data.draw(pick), data.draw(pick)
+            pool.append(a + b if kind == "+" else a * b)
+    # the root sums some of the nodes in any order, so the walk meets them late as well as early
+    built = data.draw(st.permutations(pool[n_leaves:] or pool))
+    out = mg.sum(built[: data.draw(st.integers(1, len(built)))])
+    everything = mg.topological_order(out)
+    for v in everything:
+        v.grad = 1.5  # whatever was there: the walk resets intermediate grads
+    order = engine._backward_order(out)
+    interior = [v for v in everything if not v.is_leaf]
+    assert len(order) == len(set(order)) and set(order) == set(interior) and order[-1] is out
+    position = {v: i for i, v in enumerate(order)}
+    assert all(position[p] < position[v] for v in order for p in v.parents if not p.is_leaf)
+    for v in everything:
+        v.grad = 0.0
+    out.backward()
+    expected = _reference_grads(out)
+    assert [v.grad for v in everything] == pytest.approx([expected[v] for v in everything], rel=1e-9, abs=1e-12)
+
+
+def test_a_neurons_dot_nodes_share_their_parent_tuples():
+    # what makes the walk fast: one (bias, *weights) tuple per neuron, one inputs tuple per layer and sample
+    from micrograd_like.nn import Layer
+
+    layer = Layer(3, 4, seed=0)
+    first, second = layer([1.0, 2.0, 3.0]), layer([4.0, 5.0, 6.0])
+    zs = [n.z for n in layer.neurons]
+    assert all(z._a is n._bw for z, n in zip(zs, layer.neurons))
+    assert len({id(z._b) for z in zs}) == 1 and [x.data for x in zs[0]._b] == [4.0, 5.0, 6.0]
+    n0 = layer.neurons[0]
+    assert n0.z.parents == (n0.b, *n0.w, *zs[0]._b)
+    assert n0.z.local_grads == (1.0, 4.0, 5.0, 6.0, *(w.data for w in n0.w))
+    assert first[0] is not second[0] and first[0].parents[0].parents[:4] == (n0.b, *n0.w)

@@ -3,6 +3,8 @@
 import math
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 import micrograd_like as mg
 from micrograd_like import data
@@ -94,6 +96,25 @@ def test_fused_and_unfused_give_identical_outputs_and_gradients(activation):
     assert len(mg.topological_order(out_p[0])) > len(mg.topological_order(out_f[0]))
 
 
+_number = st.floats(-1e3, 1e3) | st.sampled_from([0.0, -0.0, 1e-300, -1e30])
+
+
+@settings(max_examples=200, deadline=None)
+@given(params=st.lists(_number, min_size=8, max_size=8), x=st.lists(_number, min_size=3, max_size=3))
+@example(params=[0.0, 0.0, 0.0, -0.0] * 2, x=[-1.0, -2.0, -3.0])  # every term -0.0: the sum is -0.0
+def test_fused_and_unfused_agree_bit_for_bit_for_any_weights_bias_and_inputs(params, x):
+    # the fused dot node adds b + w0*x0 + w1*x1 + ... in the unfused chain's order, signed zeros included
+    fused, plain = Layer(3, 2, activation="linear", seed=0), Layer(3, 2, activation="linear", seed=0, fused=False)
+    state = dict(zip(fused.state_dict(), params))
+    fused.load_state_dict(state)
+    plain.load_state_dict(state)
+    out_f, out_p = fused(x), plain(x)
+    assert [str(o.data) for o in out_f] == [str(o.data) for o in out_p]  # every digit, and -0.0 is not 0.0
+    (out_f[0] * 0.5 + out_f[1]).backward()
+    (out_p[0] * 0.5 + out_p[1]).backward()
+    assert [p.grad for p in fused.parameters()] == [p.grad for p in plain.parameters()]
+
+
 def test_unfused_nodes_carry_the_neuron_prefix():
     model = MLP(2, [1], seed=0, fused=False)
     out = model([1.0, 2.0])
@@ -170,5 +191,5 @@ def test_layer_converts_inputs_once_and_accepts_values():
     xs = [mg.Value(1.0), 2.0]
     outs = layer(xs)
     assert len(outs) == 3
-    assert all(n.z.parents[2] is xs[0] for n in layer.neurons)  # the same Value feeds every neuron
+    assert all(n.z.parents[3] is xs[0] for n in layer.neurons)  # (b, w0, w1, x0, x1): one x for all
 

@@ -13,9 +13,9 @@ from micrograd_like.testing.strategies import op_inputs
 
 
 def _dot_reference(xs):
-    n = len(xs) // 2
-    total = math.fsum(w * x for w, x in zip(xs[:n], xs[n : 2 * n]))
-    return total + (xs[-1] if len(xs) % 2 else 0.0)
+    n, has_bias = divmod(len(xs), 2)
+    ws, inputs = xs[has_bias : has_bias + n], xs[has_bias + n :]
+    return math.fsum(w * x for w, x in zip(ws, inputs)) + (xs[0] if has_bias else 0.0)
 
 
 # Independent reference for each op, written from the math module. An op added to the
@@ -98,8 +98,8 @@ def test_fast_add_mul_and_relu_agree_with_the_table(a, b):
 def test_fast_dot_agrees_with_the_table(xs, with_bias):
     # dot (a neuron's weighted sum) is written out too, and a layer hands it pre-gathered data
     n = (len(xs) - 1) // 2  # leaves room for the bias
-    vs = [mg.Value(x) for x in xs[: 2 * n + with_bias]]
-    out = mg.dot(vs[:n], vs[n : 2 * n], vs[2 * n] if with_bias else None)
+    vs = [mg.Value(x) for x in xs[: 2 * n + with_bias]]  # the bias first, if any
+    out = mg.dot(vs[with_bias : with_bias + n], vs[with_bias + n :], vs[0] if with_bias else None)
     floats = tuple(v.data for v in vs)
     assert out.data == OPS["dot"].forward(floats)
     assert out.local_grads == OPS["dot"].derivative(out.data, floats)

@@ -15,8 +15,8 @@ __all__ = ["numerical_grad", "gradcheck", "call_op"]
 def call_op(op: Op | str, args: Sequence[Value | float], params: Sequence[float] = ()) -> Value:
     """Run the op named in the table through its public entry point (``Op.method``).
 
-    n-ary ops take ``args`` as one flat list; for ``dot`` that list is the weights,
-    then the inputs, then an optional bias (an odd length), as in ``ops.OPS["dot"]``.
+    n-ary ops take ``args`` as one flat list; for ``dot`` that list is an optional bias
+    (an odd length), then the weights, then the inputs, as in ``ops.OPS["dot"]``.
     This is how tests reach every op of the table without knowing it by name.
     """
     if isinstance(op, str):
@@ -26,9 +26,9 @@ def call_op(op: Op | str, args: Sequence[Value | float], params: Sequence[float]
     if op.arity == -1:
         fn = getattr(engine, op.method)
         if op.name == "dot":
-            n = len(args) // 2
-            bias = args[-1] if len(args) % 2 else None
-            return fn(args[:n], args[n : 2 * n], bias)
+            n, has_bias = divmod(len(args), 2)
+            bias = args[0] if has_bias else None
+            return fn(args[has_bias : has_bias + n], args[has_bias + n :], bias)
         return fn(args)
     if len(args) != op.arity:
         raise ValueError(f"call_op: {op.name!r} takes {op.arity} inputs, got {len(args)}")

@@ -46,7 +46,7 @@ def _power_inputs(draw: Any) -> tuple[tuple[float, ...], tuple[float, ...]]:
 
 def _n_ary_inputs(op: Op) -> st.SearchStrategy[tuple[tuple[float, ...], tuple[float, ...]]]:
     if op.name == "dot":
-        # weights then inputs, and sometimes a bias (an odd length)
+        # sometimes a bias (an odd length), then weights, then inputs
         sizes = st.integers(1, 5).flatmap(lambda k: st.sampled_from([2 * k, 2 * k + 1]))
     else:
         sizes = st.integers(1, 6)
