@@ -425,9 +425,11 @@ def _backward_order(root: Value) -> list[Value]:
     (``w * x`` once x is done, in most neurons) is done at once, without a trip through
     the stack. The two tuples of parents of a many-input node are often shared: a
     neuron's (bias, *weights) by its dot node of every sample, a layer's inputs by the dot
-    nodes of all its neurons. Once a tuple has been walked, each Value in it is a leaf or
-    done (in a DAG, no node can hold a tuple that is still being walked below it), so
-    each tuple is walked once per pass, not once per node that holds it.
+    nodes of all its neurons. Once a tuple has been walked to its end, each Value in it
+    is a leaf or done, so each tuple is walked about once per pass, not once per node
+    that holds it. (A tuple counts as walked only when its node is done: while a node
+    walks its first tuple, another node that holds its second may come up, and must
+    walk that itself.)
     """
     if root._a is None:
         return []
@@ -446,12 +448,8 @@ def _backward_order(root: Value) -> list[Value]:
                     if type(b) is tuple:
                         if id(a) in walked:
                             a = ()
-                        else:
-                            walked.add(id(a))
                         if id(b) in walked:
                             b = ()
-                        else:
-                            walked.add(id(b))
                         p_parents = a + b  # the parents still to look at
                         if not p_parents:
                             order.append(p)  # every tuple was walked already: p is done
@@ -466,6 +464,9 @@ def _backward_order(root: Value) -> list[Value]:
                     break
             else:
                 order.append(node)
+                if type(node._b) is tuple:  # both its tuples are walked to the end now
+                    walked.add(id(node._a))
+                    walked.add(id(node._b))
                 if not stack:
                     break
                 node, parents = stack.pop()

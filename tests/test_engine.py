@@ -349,7 +349,7 @@ def _reference_grads(out: Value) -> dict[Value, float]:
     return grads
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(data=st.data(), k=st.integers(1, 3), n_leaves=st.integers(1, 5), n_nodes=st.integers(1, 25))
 def test_backward_through_shared_parent_tuples_is_a_topological_order_with_the_right_grads(data, k, n_leaves, n_nodes):
     # A neuron's dot node shares its (bias, *weights) tuple with its dot nodes of other samples and
@@ -389,6 +389,22 @@ def test_backward_through_shared_parent_tuples_is_a_topological_order_with_the_r
     out.backward()
     expected = _reference_grads(out)
     assert [v.grad for v in everything] == pytest.approx([expected[v] for v in everything], rel=1e-9, abs=1e-12)
+
+
+def test_a_tuple_shared_with_a_node_met_while_walking_another_tuple_is_walked_there():
+    # n holds (q, x1) and (r,); walking q's parents meets p, which holds (r,) too. p must walk
+    # (r,) itself, although n's walk will come to it later: else p would come before r.
+    x0, x1 = Value(2.0), Value(3.0)
+    r = x0 + x1
+    rs = (r,)  # the one tuple p and n share
+    p = engine._dot((x0, x1), rs, (1.0, r.data))
+    q = p.relu()
+    n = engine._dot((q, x1), rs, (1.0, r.data))
+    out = n.relu()
+    order = engine._backward_order(out)
+    assert order.index(r) < order.index(p) < order.index(q) < order.index(n) < order.index(out)
+    out.backward()
+    assert r.grad == _reference_grads(out)[r] == 3.0 + 3.0  # x1 straight into n, and x1 through p
 
 
 def test_a_neurons_dot_nodes_share_their_parent_tuples():
