@@ -59,17 +59,17 @@ class Value:
     computed during the forward pass, so ``backward()`` is one flat loop over the edges.
     Nearly every node has one or two parents, so they are stored in plain slots rather
     than in tuples: ``_a`` with ``_da`` and ``_b`` with ``_db`` (``_b`` is None for an op
-    of one input, both are None for a leaf). Ops of many inputs (``sum``, ``dot``) keep
-    their parents in two tuples, ``_a`` and ``_b``, with the derivatives in ``_da`` and
-    ``_db`` (``_b`` is empty for ``sum``). A neuron's ``dot`` node takes its first tuple from
-    the neuron and its second from the layer, so no tuple of parents is built per node.
+    of one input, both are None for a leaf). Ops of many inputs (``sum``, ``dot``) set
+    ``_b`` to ``_MANY`` and keep their parents in two tuples: ``_a`` with derivatives ``_da``,
+    and ``_c`` with ``_db`` (``_c`` is empty for ``sum``). A neuron's ``dot`` node takes its
+    first tuple from the neuron and its second from the layer, so it builds no tuple of parents.
     Few objects per node are most of the speed of a training step (each is work for
     Python's cyclic garbage collector), and with no closure per node a dropped graph is
     freed by reference counting alone.
     Read the graph through ``parents``, ``local_grads`` and ``edges``.
     """
 
-    __slots__ = ("data", "grad", "_a", "_b", "_da", "_db", "_op", "label", "__weakref__")
+    __slots__ = ("data", "grad", "_a", "_b", "_c", "_da", "_db", "_op", "label", "__weakref__")
 
     def __init__(self, data: float, label: str = "") -> None:
         if isinstance(data, Value):
@@ -90,7 +90,7 @@ class Value:
         a, b = self._a, self._b
         if b is None:
             return () if a is None else (a,)
-        return a + b if type(b) is tuple else (a, b)
+        return a + self._c if b is _MANY else (a, b)
 
     @property
     def op(self) -> str:
@@ -103,7 +103,7 @@ class Value:
         a, b = self._a, self._b
         if b is None:
             return () if a is None else (self._da,)
-        return self._da + self._db if type(b) is tuple else (self._da, self._db)
+        return self._da + self._db if b is _MANY else (self._da, self._db)
 
     @property
     def edges(self) -> tuple[tuple[Value, float], ...]:
@@ -261,10 +261,10 @@ class Value:
             b = v._b
             if b is None:
                 v._a.grad += g * v._da
-            elif type(b) is tuple:  # many parents, in two tuples
+            elif b is _MANY:  # many parents, in two tuples
                 for parent, local in zip(v._a, v._da):
                     parent.grad += g * local
-                for parent, local in zip(b, v._db):
+                for parent, local in zip(v._c, v._db):
                     parent.grad += g * local
             else:
                 v._a.grad += g * v._da
@@ -272,6 +272,7 @@ class Value:
 
 
 _new = object.__new__
+_MANY = object()  # the _b of a node with many parents, which sit in the tuples _a and _c
 _SEEN = object()  # the grad of a node while _backward_order walks the graph
 _data = attrgetter("data")
 
@@ -310,7 +311,7 @@ def _record(op: Op, inputs: tuple[Value, ...], data: float, args: tuple, op_labe
             out._a, out._b = inputs
             out._da, out._db = local
         else:
-            out._a, out._da, out._b, out._db = inputs, local, (), ()
+            out._a, out._da, out._b, out._c, out._db = inputs, local, _MANY, (), ()
     out._op = op_label or op.name
     out.label = ""
     return out
@@ -362,7 +363,7 @@ def _dot(bw: tuple[Value, ...], xs: tuple[Value, ...], one_xdata: tuple[float, .
     out.grad = 0.0
     if _grad_enabled:
         out._a, out._da = bw, one_xdata
-        out._b, out._db = xs, bwdata[1:]
+        out._b, out._c, out._db = _MANY, xs, bwdata[1:]
     else:
         out._a = out._b = None
     out._op = "dot"
@@ -445,12 +446,13 @@ def _backward_order(root: Value) -> list[Value]:
                 if a is not None and p.grad is not _SEEN:
                     p.grad = _SEEN  # type: ignore[assignment]
                     b = p._b
-                    if type(b) is tuple:
+                    if b is _MANY:
+                        c = p._c
                         if id(a) in walked:
                             a = ()
-                        if id(b) in walked:
-                            b = ()
-                        p_parents = a + b  # the parents still to look at
+                        if id(c) in walked:
+                            c = ()
+                        p_parents = a + c  # the parents still to look at
                         if not p_parents:
                             order.append(p)  # every tuple was walked already: p is done
                             continue
@@ -464,9 +466,9 @@ def _backward_order(root: Value) -> list[Value]:
                     break
             else:
                 order.append(node)
-                if type(node._b) is tuple:  # both its tuples are walked to the end now
+                if node._b is _MANY:  # both its tuples are walked to the end now
                     walked.add(id(node._a))
-                    walked.add(id(node._b))
+                    walked.add(id(node._c))
                 if not stack:
                     break
                 node, parents = stack.pop()

@@ -415,8 +415,8 @@ def test_a_neurons_dot_nodes_share_their_parent_tuples():
     first, second = layer([1.0, 2.0, 3.0]), layer([4.0, 5.0, 6.0])
     zs = [n.z for n in layer.neurons]
     assert all(z._a is n._bw for z, n in zip(zs, layer.neurons))
-    assert len({id(z._b) for z in zs}) == 1 and [x.data for x in zs[0]._b] == [4.0, 5.0, 6.0]
+    assert len({id(z._c) for z in zs}) == 1 and [x.data for x in zs[0]._c] == [4.0, 5.0, 6.0]
     n0 = layer.neurons[0]
-    assert n0.z.parents == (n0.b, *n0.w, *zs[0]._b)
+    assert n0.z.parents == (n0.b, *n0.w, *zs[0]._c)
     assert n0.z.local_grads == (1.0, 4.0, 5.0, 6.0, *(w.data for w in n0.w))
     assert first[0] is not second[0] and first[0].parents[0].parents[:4] == (n0.b, *n0.w)
