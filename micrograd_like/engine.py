@@ -419,7 +419,7 @@ def _start_backward(root: Value, gradient: float) -> list[Value]:
 def _backward_order(root: Value) -> list[Value]:
     """The non-leaf Values ``root`` depends on, parents first, each with its grad reset to 0.
 
-    The walk of ``topological_order`` without the leaves, tuned because it is a third of
+    The walk of ``topological_order`` without the leaves, tuned because it was a third of
     a training step. A node is marked as seen by setting its grad to ``_SEEN`` (its grad
     is reset right after), which is cheaper than a set of seen nodes; a leaf is skipped
     by a look at ``_a``; and a node whose one or two parents are leaves or done already
