@@ -7,7 +7,9 @@ import operator
 import sys
 from dataclasses import dataclass
 from functools import partial, reduce
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Sequence, TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -121,17 +123,22 @@ def _logsumexp(xs: tuple[float, ...]) -> float:
     return m + math.log(math.fsum(math.exp(x - m) for x in xs))
 
 
-def _dot(bwx: tuple[float, ...]) -> float:
-    """b + w.x: an odd count starts with the bias b, then come the weights, then as many inputs."""
+def dot_parts(bwx: Sequence[T]) -> tuple[T | None, Sequence[T], Sequence[T]]:
+    """(bias or None, weights, inputs) from dot's flat inputs: an odd count starts with the bias."""
     n, has_bias = divmod(len(bwx), 2)
-    ws, xs = bwx[has_bias : has_bias + n], bwx[has_bias + n :]
+    return (bwx[0] if has_bias else None), bwx[has_bias : has_bias + n], bwx[has_bias + n :]
+
+
+def _dot(bwx: tuple[float, ...]) -> float:
+    """(b +) w1*x1 + w2*x2 + ... on dot's flat inputs."""
+    b, ws, xs = dot_parts(bwx)
     # b + w1*x1 + w2*x2 + ..., exactly as the unfused neuron's chain of + nodes adds
-    return add_in_order(map(operator.mul, ws, xs), bwx[0] if has_bias else 0.0)
+    return add_in_order(map(operator.mul, ws, xs), 0.0 if b is None else b)
 
 
 def _dot_derivative(out: float, bwx: tuple[float, ...]) -> tuple[float, ...]:
-    n, has_bias = divmod(len(bwx), 2)
-    return (1.0,) * has_bias + bwx[has_bias + n :] + bwx[has_bias : has_bias + n]
+    b, ws, xs = dot_parts(bwx)
+    return (() if b is None else (1.0,)) + xs + ws
 
 
 UNARY_AND_BINARY: tuple[Op, ...] = (

@@ -7,7 +7,7 @@ from typing import Callable, Sequence
 
 from .. import engine
 from ..engine import Value
-from ..ops import OPS, Op
+from ..ops import OPS, Op, dot_parts
 
 __all__ = ["numerical_grad", "gradcheck", "call_op"]
 
@@ -26,9 +26,8 @@ def call_op(op: Op | str, args: Sequence[Value | float], params: Sequence[float]
     if op.arity == -1:
         fn = getattr(engine, op.method)
         if op.name == "dot":
-            n, has_bias = divmod(len(args), 2)
-            bias = args[0] if has_bias else None
-            return fn(args[has_bias : has_bias + n], args[has_bias + n :], bias)
+            bias, ws, xs = dot_parts(args)
+            return fn(ws, xs, bias)
         return fn(args)
     if len(args) != op.arity:
         raise ValueError(f"call_op: {op.name!r} takes {op.arity} inputs, got {len(args)}")
