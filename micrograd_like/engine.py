@@ -344,7 +344,12 @@ def dot(ws: Iterable[Value | float], xs: Iterable[Value | float], bias: Value | 
         raise ValueError(f"dot: got {len(ws_)} weights but {len(xs_)} inputs; they must match")
     if bias is None:
         return _apply_nary(OPS["dot"], ws_ + xs_)  # no neuron here (an L2 penalty, say): the table's node
-    return _dot((_as_value(bias, "dot"), *ws_), xs_, (1.0, *map(_data, xs_)))
+    return _dot((_as_value(bias, "dot"), *ws_), xs_, _one_xdata(xs_))
+
+
+def _one_xdata(xs: tuple[Value, ...]) -> tuple[float, ...]:
+    """(1.0, *data of xs): what ``_dot`` takes with inputs ``xs`` (1.0 is the bias's input)."""
+    return (1.0, *map(_data, xs))
 
 
 def _dot(bw: tuple[Value, ...], xs: tuple[Value, ...], one_xdata: tuple[float, ...]) -> Value:

@@ -131,7 +131,7 @@ class Neuron(Module):
         if len(x) != len(self._w):
             raise ValueError(f"{self.prefix or 'Neuron'}: expected {len(self._w)} inputs, got {len(x)}")
         xs = engine._as_values(x, "Neuron")
-        return self._forward(xs, (1.0, *map(engine._data, xs)))
+        return self._forward(xs, engine._one_xdata(xs))
 
     def _forward(self, xs: tuple[Value, ...], one_xdata: tuple[float, ...]) -> Value:
         """forward() for checked inputs ``xs``; ``one_xdata`` is (1.0, *their data), which a Layer gathers once."""
@@ -197,7 +197,7 @@ class Layer(Module):
             raise ValueError(f"Layer: expected {self.nin} inputs, got {len(x)}")
         # convert numbers and gather the data once for all the neurons, not once per neuron
         xs = engine._as_values(x, "Layer")
-        one_xdata = (1.0, *map(engine._data, xs))
+        one_xdata = engine._one_xdata(xs)
         return [n._forward(xs, one_xdata) for n in self.neurons]
 
     def __repr__(self) -> str:

@@ -327,6 +327,11 @@ def test_backward_order_lists_each_interior_node_once_after_its_parents(expr):
     leaves = [Value(x) for x in expr.inputs]
     out = expr(*leaves)
     assume(not out.is_leaf)
+    _check_backward_order(out)
+
+
+def _check_backward_order(out: Value) -> None:
+    """The walk lists every interior node once, parents first, resets their grads, leaves leaves alone."""
     for v in mg.topological_order(out):
         v.grad = 1.5  # whatever was there: the walk resets intermediate grads
     order = engine._backward_order(out)
@@ -367,7 +372,7 @@ def test_backward_through_shared_parent_tuples_is_a_topological_order_with_the_r
             xss.append(tuple(data.draw(pick) for _ in range(k)))
         elif kind == "dot":
             bw, xs = data.draw(st.sampled_from(bws)), data.draw(st.sampled_from(xss))
-            pool.append(engine._dot(bw, xs, (1.0, *(x.data for x in xs))))
+            pool.append(engine._dot(bw, xs, engine._one_xdata(xs)))
         elif kind == "relu":
             pool.append(data.draw(pick).relu())
         else:
@@ -376,14 +381,8 @@ def test_backward_through_shared_parent_tuples_is_a_topological_order_with_the_r
     # the root sums some of the nodes in any order, so the walk meets them late as well as early
     built = data.draw(st.permutations(pool[n_leaves:] or pool))
     out = mg.sum(built[: data.draw(st.integers(1, len(built)))])
+    _check_backward_order(out)
     everything = mg.topological_order(out)
-    for v in everything:
-        v.grad = 1.5  # whatever was there: the walk resets intermediate grads
-    order = engine._backward_order(out)
-    interior = [v for v in everything if not v.is_leaf]
-    assert len(order) == len(set(order)) and set(order) == set(interior) and order[-1] is out
-    position = {v: i for i, v in enumerate(order)}
-    assert all(position[p] < position[v] for v in order for p in v.parents if not p.is_leaf)
     for v in everything:
         v.grad = 0.0
     out.backward()
@@ -397,9 +396,9 @@ def test_a_tuple_shared_with_a_node_met_while_walking_another_tuple_is_walked_th
     x0, x1 = Value(2.0), Value(3.0)
     r = x0 + x1
     rs = (r,)  # the one tuple p and n share
-    p = engine._dot((x0, x1), rs, (1.0, r.data))
+    p = engine._dot((x0, x1), rs, engine._one_xdata(rs))
     q = p.relu()
-    n = engine._dot((q, x1), rs, (1.0, r.data))
+    n = engine._dot((q, x1), rs, engine._one_xdata(rs))
     out = n.relu()
     order = engine._backward_order(out)
     assert order.index(r) < order.index(p) < order.index(q) < order.index(n) < order.index(out)
