@@ -2,37 +2,56 @@
 
 from __future__ import annotations
 
+import functools
 import numbers
+import threading
 from operator import attrgetter, mul
-from typing import Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, TypeVar
 
 from .ops import OPS, Op, add_in_order
 
-_grad_enabled = True  # flipped by no_grad(); read by every op
+T = TypeVar("T")
+
+# Grad mode is per thread, as in PyTorch: no_grad() in one thread never turns off another's graph.
+# Every op reads one module global, _grad_enabled, which is True while no thread is inside no_grad()
+# (nearly always), so the common case costs one global read. Only while some thread is inside
+# no_grad() do ops ask their own thread's depth, through _thread_grad_enabled().
+_grad_enabled = True
+_no_grad_threads = 0  # how many no_grad() blocks are open, over all threads
+_no_grad_lock = threading.Lock()
+_local = threading.local()  # .depth: how many no_grad() blocks this thread is inside
+
+
+def _thread_grad_enabled() -> bool:
+    return not getattr(_local, "depth", 0)
 
 
 class no_grad:
     """Context manager (or decorator) under which ops record no parents, as ``torch.no_grad``.
 
     Results built inside are leaves: nothing to backprop through, nothing kept alive.
-    Use it for evaluation and for optimizer steps. The flag is global to the process.
+    Use it for evaluation and for optimizer steps. Like PyTorch's, it applies to the
+    thread that enters it: other threads keep building graphs meanwhile.
     """
 
     def __enter__(self) -> no_grad:
-        global _grad_enabled
-        self._previous = _grad_enabled
-        _grad_enabled = False
+        global _grad_enabled, _no_grad_threads
+        with _no_grad_lock:
+            _local.depth = getattr(_local, "depth", 0) + 1
+            _no_grad_threads += 1
+            _grad_enabled = False
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        global _grad_enabled
-        _grad_enabled = self._previous
+        global _grad_enabled, _no_grad_threads
+        with _no_grad_lock:
+            _local.depth -= 1
+            _no_grad_threads -= 1
+            _grad_enabled = _no_grad_threads == 0
 
-    def __call__(self, func):  # type: ignore[no-untyped-def]
-        import functools
-
+    def __call__(self, func: Callable[..., T]) -> Callable[..., T]:
         @functools.wraps(func)
-        def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+        def wrapper(*args: Any, **kwargs: Any) -> T:
             with no_grad():
                 return func(*args, **kwargs)
 
@@ -40,15 +59,22 @@ class no_grad:
 
 
 def is_grad_enabled() -> bool:
-    """True unless inside ``no_grad()``."""
-    return _grad_enabled
+    """True unless this thread is inside ``no_grad()``."""
+    return _grad_enabled or _thread_grad_enabled()
 
 
 def _to_float(x: object, op: str) -> float:
     """Turn a real number into a float, or raise TypeError naming its type and the op."""
-    # bool is an int, which is fine; str, None, complex and containers are not real numbers
-    if isinstance(x, numbers.Real):
-        return float(x)
+    # bool is an int, which is fine; str, None, complex and containers are not real numbers.
+    # NumPy's bool_ and 0-d arrays are not registered as numbers.Real, but are one real number.
+    if isinstance(x, numbers.Real) or (
+        getattr(x, "ndim", None) == 0 and getattr(getattr(x, "dtype", None), "kind", "") in ("b", "i", "u", "f")
+    ):
+        try:
+            return float(x)  # type: ignore[arg-type]
+        except OverflowError:
+            raise OverflowError(f"{op}: the {type(x).__name__} {x!r:.40} is too large for a float "
+                                "(the largest is about 1.8e308)") from None
     raise TypeError(f"{op}: expected a real number or a Value, got {type(x).__name__} {x!r:.40}")
 
 
@@ -136,7 +162,7 @@ class Value:
         out = _new(Value)
         out.data = self.data + other.data
         out.grad = 0.0
-        if _grad_enabled:
+        if _grad_enabled or _thread_grad_enabled():
             out._a, out._da = self, 1.0
             out._b, out._db = other, 1.0
         else:
@@ -153,7 +179,7 @@ class Value:
         b = other.data
         out.data = a * b
         out.grad = 0.0
-        if _grad_enabled:
+        if _grad_enabled or _thread_grad_enabled():
             out._a, out._da = self, b
             out._b, out._db = other, a
         else:
@@ -218,15 +244,15 @@ class Value:
         return _apply(OPS["sigmoid"], (self,))
 
     def relu(self) -> Value:
-        """max(0, x); the gradient at 0 is 0, as in PyTorch."""
+        """max(0, x); the gradient at 0 is 0 and relu(NaN) is NaN, as in PyTorch."""
         x = self.data
         out = _new(Value)
         out.grad = 0.0
-        if x > 0.0:
-            out.data, out._da = x, 1.0
-        else:
+        if x <= 0.0:  # asked this way round, NaN goes to the other branch and stays NaN, as in PyTorch
             out.data, out._da = 0.0, 0.0
-        out._a = self if _grad_enabled else None
+        else:
+            out.data, out._da = x, 1.0
+        out._a = self if _grad_enabled or _thread_grad_enabled() else None
         out._b = None
         out._op = "relu"
         out.label = ""
@@ -242,7 +268,7 @@ class Value:
         return _apply(OPS["prelu"], (self, _as_value(slope, "prelu")))
 
     def step(self) -> Value:
-        """Binary step: 1.0 for x > 0, else 0.0. Its gradient is 0, so nothing learns through it."""
+        """Binary step: 1.0 for x > 0, 0.0 for x <= 0 (NaN stays NaN). Its gradient is 0, so nothing learns through it."""
         return _apply(OPS["step"], (self,))
 
     # ---- backprop ----
@@ -258,6 +284,9 @@ class Value:
             g = v.grad
             if not g:
                 continue  # a zero gradient (a dead relu, say) would add nothing upstream
+            if g - g:  # g is infinite or NaN (a finite g gives 0.0): see _send_masked
+                _send_masked(v, g)
+                continue
             b = v._b
             if b is None:
                 v._a.grad += g * v._da
@@ -269,6 +298,19 @@ class Value:
             else:
                 v._a.grad += g * v._da
                 b.grad += g * v._db
+
+
+def _send_masked(v: Value, g: float) -> None:
+    """Pass an infinite or NaN grad ``g`` from ``v`` to its parents, except along edges whose local derivative is 0.
+
+    inf * 0 is NaN, but an edge with a zero local derivative (a relu that was off, a step)
+    depends on nothing upstream, so it passes nothing back, whatever arrives: sqrt(relu(x))
+    at x = -1 gives x.grad = 0, as in PyTorch, not NaN. Finite grads never come here,
+    since g * 0 is 0 for them anyway.
+    """
+    for parent, local in zip(v.parents, v.local_grads):
+        if local:
+            parent.grad += g * local
 
 
 _new = object.__new__
@@ -303,7 +345,7 @@ def _record(op: Op, inputs: tuple[Value, ...], data: float, args: tuple, op_labe
     out.data = data
     out.grad = 0.0
     out._a = out._b = None
-    if _grad_enabled and inputs:
+    if inputs and (_grad_enabled or _thread_grad_enabled()):
         local = op.derivative(data, *args)
         if len(inputs) == 1:
             out._a, out._da = inputs[0], local[0]
@@ -366,7 +408,7 @@ def _dot(bw: tuple[Value, ...], xs: tuple[Value, ...], one_xdata: tuple[float, .
     # chain of + nodes that starts from b (b*1 is exact, and -0.0 + b is b, even for b = -0.0)
     out.data = add_in_order(map(mul, bwdata, one_xdata), -0.0)
     out.grad = 0.0
-    if _grad_enabled:
+    if _grad_enabled or _thread_grad_enabled():
         out._a, out._da = bw, one_xdata
         out._b, out._c, out._db = _MANY, xs, bwdata[1:]
     else:

@@ -63,12 +63,48 @@ class Module:
         raise NotImplementedError
 
 
-def _label_params(prefix: str, w: list[Value], b: Value, slope: Value | None) -> None:
-    for i, wi in enumerate(w):
-        wi.label = f"{prefix}w[{i}]"
-    b.label = f"{prefix}b"
-    if slope is not None:
-        slope.label = f"{prefix}slope"
+class _Weights(list):  # type: ignore[type-arg]
+    """A neuron's list of weights: assigning an element updates what the neuron computes.
+
+    The neuron keeps its (bias, *weights) in a tuple that every forward pass shares (see
+    engine._dot), so a plain list would let ``n.w[0] = Value(3.0)`` change ``parameters()``
+    but not the output. Changing how many weights there are is refused: that is a new neuron.
+    """
+
+    __slots__ = ("_neuron",)
+
+    def __init__(self, values: list[Value], neuron: Neuron) -> None:
+        super().__init__(values)
+        self._neuron = neuron
+
+    def __setitem__(self, index, value):  # type: ignore[no-untyped-def]
+        new = list(self)
+        new[index] = value
+        self._neuron.w = new  # the neuron checks the new weights and refreshes its tuple
+
+    def _fixed_size(self, *args: object, **kwargs: object) -> None:
+        raise TypeError(
+            f"{self._neuron._where()}: a neuron has exactly {len(self)} weights (one per input); "
+            "assign them (n.w[i] = Value(...) or n.w = [...]) or build a new Neuron"
+        )
+
+    append = extend = insert = pop = remove = clear = sort = reverse = _fixed_size  # type: ignore[assignment]
+    __delitem__ = __iadd__ = __imul__ = _fixed_size  # type: ignore[assignment]
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (list, (list(self),))  # copies and pickles are plain lists; the neuron rewraps them
+
+    def __deepcopy__(self, memo: dict) -> list[Value]:
+        import copy
+
+        return [copy.deepcopy(v, memo) for v in self]
+
+
+def _as_parameter(value: object, where: str) -> Value:
+    if not isinstance(value, Value):
+        raise TypeError(f"{where}: a parameter must be a Value, got {type(value).__name__} {value!r:.40}; "
+                        "wrap a number as Value(number)")
+    return value
 
 
 class Neuron(Module):
@@ -78,6 +114,10 @@ class Neuron(Module):
     (Values, so their grads can be read after backward). ``fused=True`` computes
     w . x + b as one ``dot`` node; ``fused=False`` builds micrograd's individual
     ``*`` and ``+`` nodes for teaching. Both give the same numbers and gradients.
+
+    The weights ``w``, bias ``b``, ``slope`` (prelu) and ``activation`` can be
+    reassigned, whole or one weight at a time (``n.w[0] = Value(3.0)``), and the
+    next forward pass uses them.
 
     Initialisation (seeded by ``rng``/``seed``): ``"uniform"`` draws weights from
     U(-1, 1) as micrograd does; ``"he"`` from N(0, 2/nin), ``"xavier"`` from
@@ -96,40 +136,112 @@ class Neuron(Module):
     ) -> None:
         if not isinstance(nin, int) or nin < 1:
             raise ValueError(f"Neuron: nin must be a positive int, got {nin!r}")
-        if activation not in ACTIVATION_NAMES:
-            raise ValueError(f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATION_NAMES)}")
         if init not in INITS:
             raise ValueError(f"unknown init {init!r}; choose one of {', '.join(INITS)}")
         rng = rng or random.Random(seed)
         if init == "uniform":
-            self.w = [Value(rng.uniform(-1, 1)) for _ in range(nin)]
+            w = [Value(rng.uniform(-1, 1)) for _ in range(nin)]
         else:
             std = math.sqrt((2.0 if init == "he" else 1.0) / nin)
-            self.w = [Value(rng.gauss(0.0, std)) for _ in range(nin)]
-        self.b = Value(0.0)
-        self.slope: Value | None = Value(0.25) if activation == "prelu" else None
-        self.activation = activation
-        self.fused = fused
+            w = [Value(rng.gauss(0.0, std)) for _ in range(nin)]
         self.prefix = prefix
+        self._nin = nin
+        self._slope: Value | None = None
+        self.activation = activation  # also makes the slope of a prelu
+        self._b = Value(0.0, label=f"{prefix}b")
+        self.w = w  # labels them and builds the tuple the forward pass shares
+        self.fused = fused
         self.z: Value | None = None
         self.a: Value | None = None
-        self._w = tuple(self.w)
-        self._bw = (self.b, *self.w)  # the first parents of every z: see engine._dot
-        # the Value method itself: z is always a Value here, so skip the checks of F.relu & co.
-        self._act = None if activation in ("prelu", "linear") else getattr(Value, activation)
         self._z_label, self._a_label = f"{prefix}z", f"{prefix}a"
-        _label_params(prefix, self.w, self.b, self.slope)
+
+    def _where(self) -> str:
+        return self.prefix.rstrip(".") or "Neuron"
+
+    # ---- parameters a learner may reassign: each refreshes what forward() uses ----
+
+    @property
+    def w(self) -> list[Value]:
+        """The weights, one per input: assign the list or one element to change them."""
+        return self._w
+
+    @w.setter
+    def w(self, values: Sequence[Value]) -> None:
+        values = list(values)
+        if len(values) != self._nin:
+            raise ValueError(f"{self._where()}: got {len(values)} weights for {self._nin} inputs; they must match")
+        values = [_as_parameter(v, f"{self._where()}.w[{i}]") for i, v in enumerate(values)]
+        for i, v in enumerate(values):
+            if not v.label:
+                v.label = f"{self.prefix}w[{i}]"  # for pictures; names come from named_parameters()
+        self._w = _Weights(values, self)
+        self._bw = (self._b, *values)  # the first parents of every z: see engine._dot
+
+    @property
+    def b(self) -> Value:
+        """The bias."""
+        return self._b
+
+    @b.setter
+    def b(self, value: Value) -> None:
+        self._b = _as_parameter(value, f"{self._where()}.b")
+        if not value.label:
+            value.label = f"{self.prefix}b"
+        self._bw = (value, *self._w)
+
+    @property
+    def slope(self) -> Value | None:
+        """The learnable negative slope of a prelu neuron (None for other activations)."""
+        return self._slope
+
+    @slope.setter
+    def slope(self, value: Value | None) -> None:
+        if self._activation != "prelu":
+            raise ValueError(f"{self._where()}: only a prelu neuron has a slope; this one is {self._activation!r}")
+        self._slope = _as_parameter(value, f"{self._where()}.slope")
+        if not value.label:  # type: ignore[union-attr]
+            value.label = f"{self.prefix}slope"  # type: ignore[union-attr]
+
+    @property
+    def activation(self) -> str:
+        """The activation's name; assigning another switches it (a prelu gets a slope of 0.25)."""
+        return self._activation
+
+    @activation.setter
+    def activation(self, name: str) -> None:
+        if name not in ACTIVATION_NAMES:
+            raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(ACTIVATION_NAMES)}")
+        self._activation = name
+        # the Value method itself: z is always a Value here, so skip the checks of F.relu & co.
+        self._act = None if name in ("prelu", "linear") else getattr(Value, name)
+        if name != "prelu":
+            self._slope = None
+        elif self._slope is None:
+            self._slope = Value(0.25, label=f"{self.prefix}slope")
 
     def named_parameters(self) -> list[tuple[str, Value]]:
-        params = [(p.label, p) for p in self.w] + [(self.b.label, self.b)]
-        if self.slope is not None:
-            params.append((self.slope.label, self.slope))
+        # names come from where a parameter sits, never from its label (which is for pictures)
+        params = [(f"w[{i}]", p) for i, p in enumerate(self._w)] + [("b", self._b)]
+        if self._slope is not None:
+            params.append(("slope", self._slope))
         return params
+
+    def __getstate__(self) -> dict:
+        # the last forward pass's graph is not part of a model: copies and pickles leave it
+        # behind (a deep graph would overflow the recursion of copy and pickle)
+        state = self.__dict__.copy()
+        state["z"] = state["a"] = None
+        state["_w"] = list(self._w)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._w = _Weights(state["_w"], self)
 
     def forward(self, x: Sequence[Input]) -> Value:
         """activation(w . x + b) for one sample ``x`` (numbers or Values)."""
-        if len(x) != len(self._w):
-            raise ValueError(f"{self.prefix or 'Neuron'}: expected {len(self._w)} inputs, got {len(x)}")
+        if len(x) != self._nin:
+            raise ValueError(f"{self._where()}: expected {self._nin} inputs, got {len(x)}")
         xs = engine._as_values(x, "Neuron")
         return self._forward(xs, engine._one_xdata(xs))
 
@@ -143,8 +255,8 @@ class Neuron(Module):
         act = self._act  # read as an attribute: self._act(z) would look it up as a method, slowly
         if act is not None:
             a = act(z)
-        elif self.slope is not None:
-            a = z.prelu(self.slope)
+        elif self._slope is not None:
+            a = z.prelu(self._slope)
         else:
             a = z  # linear: the activation is the pre-activation itself
         if a is not z:
@@ -154,7 +266,7 @@ class Neuron(Module):
 
     def _unfused(self, x: Sequence[Input]) -> Value:
         """w0*x0 + w1*x1 + ... + b as separate nodes, each labelled, the way micrograd builds it."""
-        total = self.b
+        total = self._b
         for i, (wi, xi) in enumerate(zip(self._w, x)):
             product = wi * xi
             product.label = f"{self.prefix}w[{i}]*x[{i}]"
@@ -189,7 +301,7 @@ class Layer(Module):
         self.nin, self.activation = nin, activation
 
     def named_parameters(self) -> list[tuple[str, Value]]:
-        return [item for n in self.neurons for item in n.named_parameters()]
+        return [(f"neurons.{j}.{name}", p) for j, n in enumerate(self.neurons) for name, p in n.named_parameters()]
 
     def forward(self, x: Sequence[Input]) -> list[Value]:
         """The outputs of every neuron, as a list."""
@@ -245,7 +357,7 @@ class MLP(Module):
         self.nin = nin
 
     def named_parameters(self) -> list[tuple[str, Value]]:
-        return [item for layer in self.layers for item in layer.named_parameters()]
+        return [(f"layers.{i}.{name}", p) for i, layer in enumerate(self.layers) for name, p in layer.named_parameters()]
 
     def forward(self, x: Sequence[Input]) -> Value | list[Value]:
         """Run one sample through every layer; one output comes back as a Value."""

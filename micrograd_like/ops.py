@@ -67,13 +67,27 @@ def _pow(x: float, n: float) -> float:
         raise OverflowError(f"'**': {_fmt(x)} ** {_fmt(n)} is too large for a float") from None
 
 
+def _power_slope(x: float, n: float) -> float:
+    """n * x**(n-1), the slope of x**n, infinite (with its sign) where it is too large for a float.
+
+    The forward result can be finite where the slope is not: 1e-200 ** -1 is 1e200, its
+    slope -1e400. A finite result is never refused because of its derivative.
+    """
+    if x == 0.0 and n < 1:
+        # the slope of x**n at 0 for 0 < n < 1 is infinite; say so rather than clamp it
+        return math.inf
+    try:
+        return n * x ** (n - 1)
+    except OverflowError:
+        # x**(n-1) is negative only for a negative x and an odd integer n - 1
+        negative = (n < 0) != (x < 0.0 and (n - 1) % 2 == 1)
+        return -math.inf if negative else math.inf
+
+
 def _pow_derivative(out: float, x: float, n: float) -> tuple[float]:
     if n == 0:
         return (0.0,)
-    if x == 0.0 and n < 1:
-        # the slope of x**n at 0 for 0 < n < 1 is infinite; say so rather than clamp it
-        return (math.inf,)
-    return (n * _pow(x, n - 1),)
+    return (_power_slope(x, n),)
 
 
 def _vpow(a: float, b: float) -> float:
@@ -145,11 +159,11 @@ UNARY_AND_BINARY: tuple[Op, ...] = (
     Op("+", 2, "__add__", operator.add, lambda out, a, b: (1.0, 1.0), doc="a + b"),
     Op("-", 2, "__sub__", operator.sub, lambda out, a, b: (1.0, -1.0), doc="a - b"),
     Op("*", 2, "__mul__", operator.mul, lambda out, a, b: (b, a), doc="a * b"),
-    Op("/", 2, "__truediv__", _div, lambda out, a, b: (1.0 / b, -a / (b * b)), domain="nonzero divisor", doc="a / b"),
+    Op("/", 2, "__truediv__", _div, lambda out, a, b: (1.0 / b, -(a / b) / b), domain="nonzero divisor", doc="a / b"),
     Op("neg", 1, "__neg__", operator.neg, lambda out, x: (-1.0,), doc="-x"),
     Op("**", 1, "__pow__", _pow, _pow_derivative, domain="power", params=("exponent",),
        doc="x ** n for a number n: d/dx = n * x**(n-1)"),
-    Op("pow", 2, "__pow__", _vpow, lambda out, a, b: (b * _pow(a, b - 1), out * math.log(a)), domain="positive base",
+    Op("pow", 2, "__pow__", _vpow, lambda out, a, b: (_power_slope(a, b), out * math.log(a)), domain="positive base",
        doc="a ** b for a Value exponent: d/da = b * a**(b-1), d/db = a**b * log(a)"),
     Op("abs", 1, "__abs__", abs, lambda out, x: (_sign(x),), domain="kink at 0", doc="|x|: d/dx = sign(x), 0 at 0"),
     Op("exp", 1, "exp", _exp, lambda out, x: (out,), domain="below 709", doc="e**x: d/dx = e**x"),
@@ -159,15 +173,15 @@ UNARY_AND_BINARY: tuple[Op, ...] = (
     Op("tanh", 1, "tanh", math.tanh, lambda out, x: (1.0 - out * out,), doc="tanh(x): d/dx = 1 - tanh(x)**2"),
     Op("sigmoid", 1, "sigmoid", _sigmoid, lambda out, x: (out * (1.0 - out),),
        doc="1 / (1 + e**-x): d/dx = s(x) * (1 - s(x))"),
-    Op("relu", 1, "relu", lambda x: x if x > 0.0 else 0.0, lambda out, x: (1.0 if x > 0.0 else 0.0,),
-       domain="kink at 0", doc="max(0, x): d/dx = 1 for x > 0, else 0 (0 at 0, as in PyTorch)"),
+    Op("relu", 1, "relu", lambda x: 0.0 if x <= 0.0 else x, lambda out, x: (0.0 if x <= 0.0 else 1.0,),
+       domain="kink at 0", doc="max(0, x): d/dx = 1 for x > 0, else 0 (0 at 0, and NaN stays NaN, as in PyTorch)"),
     Op("leaky_relu", 1, "leaky_relu", lambda x, slope: x if x > 0.0 else slope * x,
        lambda out, x, slope: (1.0 if x > 0.0 else slope,), domain="kink at 0", params=("negative_slope",),
        doc="x for x > 0, else negative_slope * x"),
     Op("prelu", 2, "prelu", lambda x, a: x if x > 0.0 else a * x,
        lambda out, x, a: (1.0, 0.0) if x > 0.0 else (a, x), domain="kink at 0",
        doc="leaky relu whose slope a is a Value that learns: d/dx = 1 or a, d/da = 0 or x"),
-    Op("step", 1, "step", lambda x: 1.0 if x > 0.0 else 0.0, lambda out, x: (0.0,), domain="kink at 0",
+    Op("step", 1, "step", lambda x: 1.0 if x > 0.0 else (0.0 if x <= 0.0 else x), lambda out, x: (0.0,), domain="kink at 0",
        doc="binary step: 1 for x > 0, else 0. Its derivative is 0 everywhere it exists, "
            "so no gradient flows through it and it cannot be trained by backprop"),
 )

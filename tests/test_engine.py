@@ -2,6 +2,7 @@
 
 import gc
 import math
+import re
 import sys
 import weakref
 
@@ -419,3 +420,172 @@ def test_a_neurons_dot_nodes_share_their_parent_tuples():
     assert n0.z.parents == (n0.b, *n0.w, *zs[0]._c)
     assert n0.z.local_grads == (1.0, 4.0, 5.0, 6.0, *(w.data for w in n0.w))
     assert first[0] is not second[0] and first[0].parents[0].parents[:4] == (n0.b, *n0.w)
+
+
+# ---- no silent wrong answers (issue 10) ----------------------------------------------------
+
+
+def _interleave_no_grad_in_two_threads(during=None):
+    """A enters no_grad, B enters, A exits, B exits; ``during(name)`` runs in each thread while inside."""
+    import threading
+
+    steps = [threading.Event() for _ in range(4)]
+    seen = {}
+
+    def thread_a():
+        with mg.no_grad():
+            steps[0].set()
+            steps[1].wait(5)
+            if during:
+                seen["A inside"] = during()
+        steps[2].set()
+
+    def thread_b():
+        steps[0].wait(5)
+        with mg.no_grad():
+            steps[1].set()
+            steps[2].wait(5)
+            if during:
+                seen["B inside"] = during()
+        steps[3].set()
+
+    threads = [threading.Thread(target=thread_a), threading.Thread(target=thread_b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert all(s.is_set() for s in steps)
+    return seen
+
+
+def test_no_grad_in_two_threads_never_leaves_grad_mode_off():
+    _interleave_no_grad_in_two_threads()
+    assert mg.is_grad_enabled()
+    x = Value(3.0)
+    (x * x).backward()
+    assert x.grad == 6.0
+
+
+def test_no_grad_applies_to_its_own_thread_only():
+    import threading
+
+    inside, go_on, built = threading.Event(), threading.Event(), {}
+
+    def evaluator():
+        with mg.no_grad():
+            built["evaluator"] = Value(2.0) * Value(3.0), mg.is_grad_enabled()
+            inside.set()
+            go_on.wait(5)
+
+    t = threading.Thread(target=evaluator)
+    t.start()
+    inside.wait(5)
+    try:
+        # while another thread evaluates under no_grad, this one still trains
+        assert mg.is_grad_enabled()
+        a, b = Value(2.0), Value(3.0)
+        c = (a * b + a).relu() + mg.dot([a], [b], bias=a)
+        c.backward()
+        assert (a.grad, b.grad) == (3.0 + 1.0 + 3.0 + 1.0, 2.0 + 2.0)
+    finally:
+        go_on.set()
+        t.join(5)
+    product, enabled_there = built["evaluator"]
+    assert product.parents == () and enabled_there is False
+
+
+def test_relu_and_step_of_nan_are_nan_as_in_pytorch():
+    nan = float("nan")
+    for method in ("relu", "step"):
+        assert math.isnan(getattr(Value(nan), method)().data)
+        assert math.isnan(mg.engine.OPS[method].forward(nan))
+    x = Value(nan)
+    x.relu().backward()
+    assert x.grad == 1.0  # torch.relu's gradient at NaN is 1 (its mask is "not <= 0")
+    assert Value(-2.0).relu().data == 0.0 and Value(-2.0).step().data == 0.0
+
+
+@pytest.mark.parametrize("build", [
+    lambda x: x.relu().sqrt(),
+    lambda x: x.relu() ** 0.5,
+    lambda x: x.step().sqrt(),
+    lambda x: (x.relu() * 0.0 + x.relu()).sqrt(),
+])
+def test_an_edge_with_zero_local_derivative_passes_nothing_back(build):
+    # sqrt's slope at 0 is infinite; the relu (or step) below it was off, so x gets 0, as in PyTorch
+    x = Value(-1.0)
+    build(x).backward()
+    assert x.grad == 0.0
+
+
+def test_infinite_and_nan_grads_still_flow_along_nonzero_edges():
+    x = Value(0.0)
+    (x * 2.0).sqrt().backward()
+    assert x.grad == math.inf
+    a, b = Value(2.0), Value(0.0)
+    (a * b).backward(float("nan"))  # NaN reaches a through the edge b = 0? no: that edge is 0
+    assert a.grad == 0.0 and math.isnan(b.grad)
+    w = [Value(1.0), Value(-1.0)]
+    out = mg.dot(w, [Value(0.0), Value(3.0)], bias=Value(0.5))
+    out.backward(math.inf)
+    assert [wi.grad for wi in w] == [0.0, math.inf]
+
+
+def test_matches_pytorch_where_an_infinite_slope_meets_a_dead_relu():
+    torch = pytest.importorskip("torch")
+    for x0 in (-1.0, 0.0):
+        for ours, theirs in [
+            (lambda v: v.relu().sqrt(), lambda t: torch.relu(t).sqrt()),
+            (lambda v: v.relu() ** 0.5, lambda t: torch.relu(t) ** 0.5),
+        ]:
+            x = Value(x0)
+            ours(x).backward()
+            t = torch.tensor(x0, dtype=torch.float64, requires_grad=True)
+            theirs(t).backward()
+            assert x.grad == t.grad.item()
+
+
+@pytest.mark.parametrize("make, wanted_data, wanted_grads", [
+    (lambda: (Value(1.0), Value(1e-200)), 1e200, (1e200, -math.inf)),
+])
+def test_a_finite_result_is_not_refused_because_its_derivative_overflows(make, wanted_data, wanted_grads):
+    a, b = make()
+    out = a / b
+    out.backward()
+    assert out.data == wanted_data and (a.grad, b.grad) == wanted_grads
+
+
+def test_powers_with_overflowing_slopes_give_infinite_gradients_like_pytorch():
+    torch = pytest.importorskip("torch")
+    for x0, n in [(1e-200, -1.0), (-1e-200, -1.0), (-1e-150, -2.0), (-1e-100, -3.0), (1e-100, -3.0)]:
+        x = Value(x0)
+        out = x ** n
+        out.backward()
+        t = torch.tensor(x0, dtype=torch.float64, requires_grad=True)
+        (t ** n).backward()
+        assert out.data == pytest.approx(x0 ** n) and x.grad == t.grad.item(), (x0, n)
+    x, e = Value(1e-200), Value(-1.0)
+    out = x ** e
+    out.backward()
+    assert out.data == pytest.approx(1e200) and x.grad == -math.inf
+    assert e.grad == pytest.approx(1e200 * math.log(1e-200))
+
+
+def test_ints_too_large_for_a_float_name_the_op():
+    big = 10 ** 400
+    for do, op in [(lambda: Value(big), "Value"), (lambda: Value(1.0) + big, "+"), (lambda: Value(1.0) * big, "*"),
+                   (lambda: big - Value(1.0), "-"), (lambda: Value(2.0) ** big, "**"), (lambda: mg.sum([big]), "sum")]:
+        with pytest.raises(OverflowError, match=rf"^{re.escape(op)}: .*too large for a float"):
+            do()
+
+
+def test_numpy_scalars_and_0d_arrays_work_on_either_side():
+    np = pytest.importorskip("numpy")
+    for x in (np.bool_(True), np.array(2.5), np.array(3), np.float32(1.5), np.int64(4), np.array(True)):
+        left, right = Value(1.0) + x, x + Value(1.0)
+        assert isinstance(left, Value) and left.data == 1.0 + float(x)
+        assert float(right if not isinstance(right, np.ndarray) else right.item()) == 1.0 + float(x)
+        assert (Value(2.0) * x).data == 2.0 * float(x)
+    for bad in (np.array([1.0, 2.0]), np.array(1 + 2j), np.array("a")):
+        with pytest.raises(TypeError, match=r"^\+: expected a real number or a Value, got ndarray"):
+            Value(1.0) + bad

@@ -29,13 +29,13 @@ def test_single_layer_perceptron_is_just_an_mlp():
     assert len(model.layers) == 1 and len(model.parameters()) == 8
 
 
-def test_named_parameters_are_unique_readable_and_are_the_labels():
+def test_named_parameters_are_unique_readable_and_label_the_pictures():
     model = MLP(2, [3, 1], seed=0)
     names = [name for name, _ in model.named_parameters()]
     assert names[:3] == ["layers.0.neurons.0.w[0]", "layers.0.neurons.0.w[1]", "layers.0.neurons.0.b"]
     assert names[-1] == "layers.1.neurons.0.b"
     assert len(set(names)) == len(names) == 13
-    assert all(p.label == name for name, p in model.named_parameters())
+    assert all(p.label == name for name, p in model.named_parameters())  # labels start as the names
 
 
 def test_prelu_neuron_has_a_learnable_slope():
@@ -193,3 +193,120 @@ def test_layer_converts_inputs_once_and_accepts_values():
     assert len(outs) == 3
     assert all(n.z.parents[3] is xs[0] for n in layer.neurons)  # (b, w0, w1, x0, x1): one x for all
 
+
+
+# ---- reassigned parameters, names, copies (issue 10) -----------------------------------------
+
+
+@pytest.mark.parametrize("fused", [True, False])
+def test_reassigned_weights_and_bias_change_what_the_neuron_computes(fused):
+    n = Neuron(2, activation="linear", fused=fused, seed=0)
+    n.w = [mg.Value(1.0), mg.Value(2.0)]  # the habit of micrograd's lecture
+    n.b = mg.Value(0.5)
+    out = n([3.0, -1.0])
+    assert out.data == 1.0 * 3.0 + 2.0 * -1.0 + 0.5
+    out.backward()
+    assert [w.grad for w in n.w] == [3.0, -1.0] and n.b.grad == 1.0
+    assert n.parameters() == [*n.w, n.b]
+    old = n.w[0]
+    n.w[0] = mg.Value(3.0)  # one element
+    out = n([3.0, -1.0])
+    assert out.data == 3.0 * 3.0 + 2.0 * -1.0 + 0.5
+    out.backward()
+    assert n.w[0].grad == 3.0 and old.grad == 3.0  # the old weight got nothing from this pass
+    assert n.named_parameters()[0] == ("w[0]", n.w[0]) and n.w[0].label == "w[0]"
+
+
+def test_an_optimizer_updates_the_weights_the_neuron_uses_after_reassignment():
+    n = Neuron(1, activation="linear", seed=0)
+    n.w = [mg.Value(2.0)]
+    n.b = mg.Value(0.0)
+    opt = SGD(n.parameters(), lr=0.1)
+    loss = (n([1.0]) - 5.0) ** 2
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    assert n.w[0].data == pytest.approx(2.0 + 0.1 * 2 * 3.0)
+    assert n([1.0]).data == pytest.approx(n.w[0].data + n.b.data)
+
+
+def test_reassigned_slope_and_activation_are_used():
+    n = Neuron(1, activation="prelu", seed=0)
+    n.w, n.b = [mg.Value(1.0)], mg.Value(0.0)
+    n.slope = mg.Value(0.5)
+    assert n([-2.0]).data == -1.0 and n.parameters()[-1] is n.slope
+    n.activation = "relu"
+    assert n([-2.0]).data == 0.0 and n.slope is None and len(n.parameters()) == 2
+    n.activation = "tanh"
+    assert n([0.5]).data == math.tanh(0.5)
+    with pytest.raises(ValueError, match="only a prelu neuron has a slope"):
+        n.slope = mg.Value(0.1)
+    with pytest.raises(ValueError, match="unknown activation 'swish'"):
+        n.activation = "swish"
+
+
+def test_a_layer_and_an_mlp_use_reassigned_weights():
+    model = MLP(2, [2, 1], activation="linear", seed=0)
+    neuron = model.layers[0].neurons[1]
+    neuron.w[1] = mg.Value(10.0)
+    before = model([0.0, 1.0]).data
+    neuron.w[1] = mg.Value(20.0)
+    after = model([0.0, 1.0]).data
+    assert after - before == pytest.approx(10.0 * model.layers[1].neurons[0].w[1].data)
+    assert model.named_parameters()[4] == ("layers.0.neurons.1.w[1]", neuron.w[1])
+
+
+def test_bad_reassignments_are_refused_and_change_nothing():
+    n = Neuron(2, seed=0)
+    before = list(n.w)
+    with pytest.raises(ValueError, match="got 3 weights for 2 inputs"):
+        n.w = [mg.Value(1.0)] * 3
+    with pytest.raises(TypeError, match=r"w\[1\]: a parameter must be a Value, got float"):
+        n.w = [mg.Value(1.0), 2.0]
+    with pytest.raises(TypeError, match=r"a parameter must be a Value, got int"):
+        n.w[0] = 1
+    with pytest.raises(TypeError, match="b: a parameter must be a Value"):
+        n.b = 0.5
+    for change in (lambda: n.w.append(mg.Value(1.0)), lambda: n.w.pop(), lambda: n.w.__delitem__(0),
+                   lambda: n.w.extend([mg.Value(1.0)])):
+        with pytest.raises(TypeError, match="a neuron has exactly 2 weights"):
+            change()
+    assert list(n.w) == before and n._bw[1:] == tuple(before)
+
+
+def test_names_come_from_the_structure_not_from_labels():
+    model = MLP(2, [2, 1], seed=0)
+    for p in model.parameters()[:2]:
+        p.label = "w"  # two weights labelled alike, for a picture
+    state = model.state_dict()
+    assert len(state) == len(model.parameters()) == 9
+    assert list(state)[:2] == ["layers.0.neurons.0.w[0]", "layers.0.neurons.0.w[1]"]
+    other = MLP(2, [2, 1], seed=1)
+    other.load_state_dict(state)
+    assert other.state_dict() == state
+    assert [name for name, _ in Neuron(2, activation="prelu").named_parameters()] == ["w[0]", "w[1]", "b", "slope"]
+
+
+def test_deepcopy_and_pickle_work_after_any_forward_pass_and_copy_only_parameters():
+    import copy
+    import pickle
+
+    model = MLP(200, [4, 1], fused=False, seed=0)
+    x = [0.01 * i for i in range(200)]
+    fresh_size = len(pickle.dumps(model))
+    model(x).backward()  # unfused: a 200-deep chain of + nodes per neuron stays on neuron.z
+    clone = copy.deepcopy(model)
+    assert clone.state_dict() == model.state_dict()
+    assert all(a is not b for a, b in zip(clone.parameters(), model.parameters()))
+    assert clone(x).data == model(x).data
+    neuron, original = clone.layers[0].neurons[0], model.layers[0].neurons[0]
+    neuron.w[1] = mg.Value(original.w[1].data + 5.0)  # the copy's weight list still refreshes the neuron
+    neuron(x), original(x)
+    assert neuron.z.data == pytest.approx(original.z.data + 5.0 * x[1])
+    big = MLP(2000, [4, 1], fused=False, seed=0)
+    big_fresh = len(pickle.dumps(big))
+    big([0.001] * 2000)
+    restored = pickle.loads(pickle.dumps(big))
+    assert restored.state_dict() == big.state_dict()
+    assert len(pickle.dumps(big)) == big_fresh and len(pickle.dumps(model)) == fresh_size
+    assert restored.layers[0].neurons[0].z is None
