@@ -164,8 +164,8 @@ def test_defaults_are_pytorchs():
         (lambda: RMSprop([mg.Value(1.0)], eps=-1e-8), ValueError, "RMSprop: eps must be a finite number > 0"),
         (lambda: RMSprop([mg.Value(1.0)], eps=0), ValueError, "RMSprop: eps must be a finite number > 0, got 0"),
         (lambda: Adam([mg.Value(1.0)], eps=0.0), ValueError, "Adam: eps must be a finite number > 0, got 0.0"),
-        (lambda: SGD([mg.Value(1.0)], lr=10**400), ValueError, "SGD: lr must be a finite number, got an int of 401 "
-                                                                 "digits, too large for a float"),
+        (lambda: SGD([mg.Value(1.0)], lr=10**400), ValueError,
+         "SGD: lr must be a finite number, got an int of 401 digits, too large for a float"),
         (lambda: Adam([mg.Value(1.0)], lr=-10**400), ValueError, "Adam: lr must be a finite number, .*too large"),
         (lambda: SGD([mg.Value(1.0)], momentum=10**309), ValueError, "SGD: momentum must be a finite number"),
         (lambda: Adam([mg.Value(1.0)], betas=(0.9, 1.0)), ValueError, "Adam: betas\\[1\\] must be < 1.0"),
