@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Callable, Iterable, Sequence
 from typing import Union
@@ -130,17 +131,33 @@ def get_activation(name: str) -> Callable[..., Value]:
 # ---- softmax ------------------------------------------------------------------------------
 
 
-def log_softmax(logits: Scalars) -> list[Value]:
-    """log softmax(x)_i = x_i - logsumexp(x).
+def _shifted(xs: list[Value]) -> list[Value]:
+    """x_i - m for the largest logit m, taken as a constant (the shift cancels in every gradient).
 
-    logsumexp shifts by the largest logit before exponentiating, so logits of 1000
-    (or -1000) give finite, exact answers where e**1000 would overflow.
+    The largest shifted logit is exactly 0, so the sum of exponentials below lies in
+    [1, n] and nothing is lost to rounding however large the logits are. With an
+    infinite or nan largest logit there is no finite shift to make; the logits stay.
+    """
+    m = max(x.data for x in xs)
+    if not -math.inf < m < math.inf:
+        return xs
+    return [x - m for x in xs]
+
+
+def log_softmax(logits: Scalars) -> list[Value]:
+    """log softmax(x)_i = (x_i - m) - log(sum_j e**(x_j - m)), m the largest logit.
+
+    Shifting by m before exponentiating means logits of 1000 (or -1000) give finite,
+    exact answers where e**1000 would overflow. The shift is subtracted first, not
+    folded into a logsumexp: x_i - logsumexp(x) would cancel two huge numbers and
+    keep only their rounding (four equal logits of -1e16 would give -2.0 for -log 4).
     """
     xs = [_value(x, "log_softmax") for x in _as_list(logits, "log_softmax")]
     if not xs:
         raise ValueError("log_softmax: needs at least one logit")
-    lse = logsumexp(xs)
-    return [x - lse for x in xs]
+    shifted = _shifted(xs)
+    lse = logsumexp(shifted)
+    return [s - lse for s in shifted]
 
 
 def softmax(logits: Scalars) -> list[Value]:
@@ -180,10 +197,13 @@ def _class_index(target: object, n_classes: int) -> int:
 
 
 def _one_cross_entropy(logits: object, target: object) -> Value:
-    """-log softmax(x)[t] = logsumexp(x) - x[t] for one sample."""
+    """-log softmax(x)[t] = log(sum_j e**(x_j - m)) - (x_t - m) for one sample, m its largest logit."""
     xs = [_value(x, "cross_entropy") for x in _as_list(logits, "cross_entropy")]
+    if not xs:
+        raise ValueError("cross_entropy: needs at least one logit per sample")
     t = _class_index(target, len(xs))
-    return logsumexp(xs) - xs[t]
+    shifted = _shifted(xs)  # see log_softmax: shift first, so huge logits keep their digits
+    return logsumexp(shifted) - shifted[t]
 
 
 def cross_entropy(logits: Sequence[Scalar] | Sequence[Sequence[Scalar]], target: int | Sequence[int]) -> Value:

@@ -134,6 +134,10 @@ def _sign(x: float) -> float:
 def _logsumexp(xs: tuple[float, ...]) -> float:
     # shifting by the max keeps every exp <= 1, so logits of 1000 are fine
     m = max(xs)
+    if m == math.inf or m == -math.inf:
+        # x - m would be inf - inf = nan; the sum of e**x is 0 (all -inf) or infinite (a +inf),
+        # so the answer is m itself, as in torch, unless a nan is there (max may have passed over it)
+        return math.nan if any(x != x for x in xs) else m
     return m + math.log(math.fsum(math.exp(x - m) for x in xs))
 
 
@@ -190,7 +194,10 @@ UNARY_AND_BINARY: tuple[Op, ...] = (
 NARY: tuple[Op, ...] = (
     Op("sum", -1, "sum", sum, lambda out, xs: (1.0,) * len(xs), doc="x1 + x2 + ...: d/dxi = 1"),
     Op("dot", -1, "dot", _dot, _dot_derivative, doc="(b +) w1*x1 + w2*x2 + ...: d/db = 1, d/dwi = xi, d/dxi = wi"),
-    Op("logsumexp", -1, "logsumexp", _logsumexp, lambda out, xs: tuple(math.exp(x - out) for x in xs),
+    # When every input is -inf, moving one by any finite step leaves it -inf and the output -inf: each
+    # slope is 0 (torch gives nan there, from e**(-inf - -inf); a nan would poison every gradient behind it)
+    Op("logsumexp", -1, "logsumexp", _logsumexp,
+       lambda out, xs: (0.0,) * len(xs) if out == -math.inf else tuple(math.exp(x - out) for x in xs),
        doc="log(e**x1 + e**x2 + ...): d/dxi = softmax(x)i"),
 )
 

@@ -32,13 +32,18 @@ def _param_list(params: Iterable[Value], owner: str) -> list[Value]:
     return ps
 
 
-def _hyper(name: str, value: object, owner: str, below: float | None = None) -> float:
-    """A hyperparameter as a float, checked to be finite, >= 0 and (if given) < ``below``."""
+def _hyper(name: str, value: object, owner: str, below: float | None = None, positive: bool = False) -> float:
+    """A hyperparameter as a float, checked to be finite, >= 0 (> 0 if ``positive``) and (if given) < ``below``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{owner}: {name} must be a number, got {type(value).__name__} {value!r:.40}")
-    x = float(value)
-    if not (math.isfinite(x) and x >= 0.0):
-        raise ValueError(f"{owner}: {name} must be a finite number >= 0, got {value!r}")
+    try:
+        x = float(value)
+    except OverflowError:
+        # an int past 1e308 has no float; say which setting it is rather than Python's bare message
+        raise ValueError(f"{owner}: {name} must be a finite number, got an int of {len(str(abs(math.trunc(value))))} "
+                         "digits, too large for a float") from None
+    if not (math.isfinite(x) and (x > 0.0 if positive else x >= 0.0)):
+        raise ValueError(f"{owner}: {name} must be a finite number {'> 0' if positive else '>= 0'}, got {value!r}")
     if below is not None and x >= below:
         raise ValueError(f"{owner}: {name} must be < {below}, got {value!r}")
     return x
@@ -50,6 +55,9 @@ class Optimizer:
     Subclasses implement ``step()``. Like ``torch.optim``, ``weight_decay`` adds
     ``weight_decay * p`` to each gradient before the update (an L2 penalty of
     ``weight_decay / 2 * sum(p**2)``, without building it into the graph).
+    A parameter whose ``grad`` is None is skipped by ``step()``, as in PyTorch: it
+    does not move, decay or count a step. A grad that is not a real number is a
+    TypeError naming the optimizer and the parameter.
     """
 
     def __init__(self, params: Iterable[Value], lr: float, weight_decay: float = 0.0) -> None:
@@ -68,12 +76,36 @@ class Optimizer:
         """Update every parameter once from its current grad."""
         raise NotImplementedError(f"{type(self).__name__} must implement step()")
 
-    def _grads(self) -> list[float]:
-        """Each parameter's grad, plus weight_decay * p when weight decay is on."""
+    def _grads(self) -> list[float | None]:
+        """Each parameter's grad as a float, plus weight_decay * p when weight decay is on.
+
+        A parameter whose grad is None gets None: the optimizers skip it (no update, no
+        decay, its running averages untouched), as ``torch.optim`` skips a parameter
+        that took no part in the loss.
+        """
         wd = self.weight_decay
-        if wd:
-            return [p.grad + wd * p.data for p in self.params]
-        return [p.grad for p in self.params]
+        grads: list[float | None] = []
+        for i, p in enumerate(self.params):
+            g = p.grad
+            if type(g) is not float:  # the usual case is a float: one type test and on
+                if g is None:
+                    grads.append(None)
+                    continue
+                g = self._real_grad(g, i)
+            grads.append(g + wd * p.data if wd else g)
+        return grads
+
+    def _real_grad(self, g: object, i: int) -> float:
+        """A grad that is not a float, as a float, or an error naming the optimizer and the parameter."""
+        p = self.params[i]
+        where = f"parameter {p.label!r} (position {i})" if p.label else f"the parameter at position {i}"
+        if not isinstance(g, numbers.Real):
+            raise TypeError(f"{type(self).__name__}: the grad of {where} must be a real number (or None to "
+                            f"skip it), got {type(g).__name__} {g!r:.40}")
+        try:
+            return float(g)
+        except OverflowError:
+            raise ValueError(f"{type(self).__name__}: the grad of {where} is an int too large for a float") from None
 
     def _settings(self) -> str:
         return f"lr={self.lr:g}" + (f", weight_decay={self.weight_decay:g}" if self.weight_decay else "")
@@ -96,20 +128,18 @@ class SGD(Optimizer):
     ) -> None:
         super().__init__(params, lr, weight_decay)
         self.momentum = _hyper("momentum", momentum, "SGD")
-        self.buffers: list[float] | None = None  # momentum buffers, made on the first step
+        # momentum buffers, one per parameter, each made on that parameter's first update (torch's lazy state)
+        self.buffers: list[float | None] = [None] * len(self.params)
 
     def step(self) -> None:
-        """p <- p - lr * g, or with momentum b <- mu * b + g, p <- p - lr * b."""
-        grads = self._grads()
-        if self.momentum:
-            mu = self.momentum
-            if self.buffers is None:
-                self.buffers = grads
-            else:
-                self.buffers = [mu * b + g for b, g in zip(self.buffers, grads)]
-            grads = self.buffers
-        lr = self.lr
-        for p, g in zip(self.params, grads):
+        """p <- p - lr * g, or with momentum b <- mu * b + g, p <- p - lr * b (b = g the first time)."""
+        lr, mu, buffers = self.lr, self.momentum, self.buffers
+        for i, (p, g) in enumerate(zip(self.params, self._grads())):
+            if g is None:
+                continue
+            if mu:
+                b = buffers[i]
+                g = buffers[i] = g if b is None else mu * b + g
             p.data -= lr * g
         self.steps += 1
 
@@ -134,13 +164,16 @@ class RMSprop(Optimizer):
     ) -> None:
         super().__init__(params, lr, weight_decay)
         self.alpha = _hyper("alpha", alpha, "RMSprop", below=1.0 + 1e-15)  # alpha = 1 is allowed, as in torch
-        self.eps = _hyper("eps", eps, "RMSprop")
+        # eps > 0 keeps g / (sqrt(v) + eps) defined when g and v are both 0 (torch accepts 0 and gives nan)
+        self.eps = _hyper("eps", eps, "RMSprop", positive=True)
         self.square_avg = [0.0] * len(self.params)
 
     def step(self) -> None:
         """v <- alpha * v + (1 - alpha) * g**2; p <- p - lr * g / (sqrt(v) + eps)."""
         a, lr, eps, v = self.alpha, self.lr, self.eps, self.square_avg
         for i, (p, g) in enumerate(zip(self.params, self._grads())):
+            if g is None:
+                continue
             v[i] = a * v[i] + (1.0 - a) * (g * g)
             p.data -= lr * (g / (math.sqrt(v[i]) + eps))
         self.steps += 1
@@ -170,20 +203,27 @@ class Adam(Optimizer):
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ValueError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}")
         self.betas = (_hyper("betas[0]", betas[0], "Adam", below=1.0), _hyper("betas[1]", betas[1], "Adam", below=1.0))
-        self.eps = _hyper("eps", eps, "Adam")
+        # eps > 0 keeps m / (sqrt(v) + eps) defined when m and v are both 0 (torch accepts 0 and gives nan)
+        self.eps = _hyper("eps", eps, "Adam", positive=True)
         self.exp_avg = [0.0] * len(self.params)  # m
         self.exp_avg_sq = [0.0] * len(self.params)  # v
+        # t per parameter, as torch keeps it: a parameter skipped (grad None) is not counted
+        self.param_steps = [0] * len(self.params)
 
     def step(self) -> None:
         """One Adam update with bias-corrected moments (t counts the steps from 1)."""
         b1, b2 = self.betas
         self.steps += 1
-        t = self.steps
-        # PyTorch's arrangement of the same formula: p -= (lr / c1) * m / (sqrt(v) / sqrt(c2) + eps)
-        step_size = self.lr / (1.0 - b1**t)
-        c2_sqrt = math.sqrt(1.0 - b2**t)
-        m, v, eps = self.exp_avg, self.exp_avg_sq, self.eps
+        m, v, ts, eps, lr = self.exp_avg, self.exp_avg_sq, self.param_steps, self.eps, self.lr
+        corrections: dict[int, tuple[float, float]] = {}  # t -> (lr / c1, sqrt(c2)), computed once per t
         for i, (p, g) in enumerate(zip(self.params, self._grads())):
+            if g is None:
+                continue
+            t = ts[i] = ts[i] + 1
+            if t not in corrections:
+                corrections[t] = (lr / (1.0 - b1**t), math.sqrt(1.0 - b2**t))
+            # PyTorch's arrangement of the same formula: p -= (lr / c1) * m / (sqrt(v) / sqrt(c2) + eps)
+            step_size, c2_sqrt = corrections[t]
             m[i] = m[i] + (1.0 - b1) * (g - m[i])  # = b1*m + (1-b1)*g, written as torch's lerp
             v[i] = b2 * v[i] + (1.0 - b2) * (g * g)
             p.data -= step_size * (m[i] / (math.sqrt(v[i]) / c2_sqrt + eps))

@@ -91,7 +91,7 @@ def test_softmax_classic_example():
 
 
 def test_softmax_and_log_softmax_at_logits_of_1000():
-    # exp(x - logsumexp(x)) carries the rounding of logsumexp (about 1e-13 at 1000) into the probabilities
+    # the logits are shifted by the largest before exp, so 1000 loses nothing; rel=1e-12 allows for exp and log
     assert datas(F.softmax([1000.0, 1000.0, 0.0])) == pytest.approx([0.5, 0.5, 0.0], rel=1e-12, abs=1e-300)
     assert datas(F.softmax([-1000.0, -1001.0])) == pytest.approx([1 / (1 + math.exp(-1)), 1 / (1 + math.e)])
     assert datas(F.log_softmax([1000.0, 0.0])) == [0.0, -1000.0]
@@ -143,6 +143,38 @@ def test_cross_entropy_value_gradient_and_gradcheck(xs, data):
     F.cross_entropy(vs, t).backward()
     expected = [p - (i == t) for i, p in enumerate(naive_softmax(xs))]
     assert [v.grad for v in vs] == pytest.approx(expected, abs=1e-12)
+
+
+@pytest.mark.parametrize("logit", [-1e12, -1e16, 1e16, -1e300, 0.0])
+def test_equal_logits_of_any_size_give_log_n(logit):
+    # the case: x - logsumexp(x) gave 1.38635 at -1e12 and 2.0 at -1e16 (it cancels two huge numbers)
+    vs = [mg.Value(logit) for _ in range(4)]
+    loss = F.cross_entropy(vs, 0)
+    assert loss.data == pytest.approx(math.log(4), rel=0, abs=1e-12)
+    loss.backward()
+    assert [v.grad for v in vs] == pytest.approx([-0.75, 0.25, 0.25, 0.25], abs=1e-12)
+    assert datas(F.log_softmax([logit] * 4)) == pytest.approx([-math.log(4)] * 4, rel=0, abs=1e-12)
+    assert datas(F.softmax([logit] * 4)) == pytest.approx([0.25] * 4, rel=0, abs=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(-20, 20), min_size=2, max_size=5), st.integers(-2**12, 2**12), st.data())
+def test_log_softmax_and_cross_entropy_ignore_a_huge_common_shift(ks, k, data):
+    # x + c is exact in floats for small integers x and c a multiple of 2**40 (about 1e12),
+    # so the shifted logits must give the same answers to the last few bits
+    xs = [float(x) for x in ks]
+    c = k * 2.0**40
+    t = data.draw(st.integers(0, len(xs) - 1))
+    assert F.cross_entropy([x + c for x in xs], t).data == pytest.approx(F.cross_entropy(xs, t).data,
+                                                                         rel=1e-13, abs=1e-13)
+    assert datas(F.log_softmax([x + c for x in xs])) == pytest.approx(datas(F.log_softmax(xs)), rel=1e-13, abs=1e-13)
+    assert gradcheck(lambda *v: F.cross_entropy(list(v), t), *xs)
+    assert gradcheck(lambda *v: F.log_softmax(list(v))[t] * v[0], *xs)
+
+
+def test_cross_entropy_needs_a_logit_per_sample():
+    with pytest.raises(ValueError, match="cross_entropy: needs at least one logit per sample"):
+        F.cross_entropy([], 0)
 
 
 def test_cross_entropy_batch_is_the_mean_over_samples():
@@ -315,6 +347,7 @@ def _torch_cases(torch):
     f64 = torch.float64
     logits = [[0.3, -1.2, 2.5], [1000.0, 0.0, -3.0], [0.0, 0.0, 0.0], [-2.0, 5.0, 4.9]]
     classes = [2, 1, 0, 1]
+    huge = [[-1e12] * 4, [-1e16] * 4, [1e15, 1e15 + 2.0, 1e15 - 4.0, 1e15 + 0.5], [-1e12, -1e12 - 1.0, -3e12, -1e12]]
     preds = [0.5, -1.5, 2.0, 0.0, 40.0, -40.0]
     targets = [1.0, 0.0, 1.0, 0.25, 0.0, 1.0]
     signs = [1.0, -1.0, 1.0, -1.0, 1.0, -1.0]
@@ -332,13 +365,18 @@ def _torch_cases(torch):
         ("l2", F.l2_penalty, lambda x: 0.01 * (x * x).sum(), preds, (0.01,)),
         ("log_softmax", lambda v: mg.sum([w * lp for w, lp in zip((0.2, -1.0, 3.0), F.log_softmax(v))]),
          lambda x: (torch.tensor([0.2, -1.0, 3.0], dtype=f64) * torch.log_softmax(x, 0)).sum(), logits[3], ()),
+        ("cross_entropy huge logits", F.cross_entropy, lambda x: tF.cross_entropy(x, torch.tensor([0, 3, 1, 2])),
+         huge, ([0, 3, 1, 2],)),
+        ("log_softmax huge logits", lambda v: mg.sum([w * lp for w, lp in zip((0.2, -1.0, 3.0, 0.5), F.log_softmax(v))]),
+         lambda x: (torch.tensor([0.2, -1.0, 3.0, 0.5], dtype=f64) * torch.log_softmax(x, 0)).sum(), huge[2], ()),
         ("softmax", lambda v: mg.sum([w * p for w, p in zip((0.2, -1.0, 3.0), F.softmax(v))]),
          lambda x: (torch.tensor([0.2, -1.0, 3.0], dtype=f64) * torch.softmax(x, 0)).sum(), logits[0], ()),
     ]
     return {case[0]: case[1:] for case in cases}
 
 
-TORCH_CASES = ["cross_entropy one", "cross_entropy batch", "mse", "mae", "bce", "hinge", "l2", "log_softmax", "softmax"]
+TORCH_CASES = ["cross_entropy one", "cross_entropy batch", "mse", "mae", "bce", "hinge", "l2", "log_softmax", "softmax",
+               "cross_entropy huge logits", "log_softmax huge logits"]
 
 
 @pytest.mark.parametrize("name", TORCH_CASES)

@@ -127,6 +127,47 @@ def test_logsumexp_at_large_logits_is_exact_and_its_grad_is_softmax():
     assert xs[1].grad == pytest.approx(e / (1 + e))
 
 
+INF = math.inf
+
+
+@pytest.mark.parametrize("xs, value, grads", [
+    ([-INF, -INF], -INF, [0.0, 0.0]),  # torch's grads are nan here; 0 is the slope (see ops.py)
+    ([-INF], -INF, [0.0]),
+    ([-INF, 0.0], 0.0, [0.0, 1.0]),
+    ([-INF, 2.0, 2.0], 2.0 + math.log(2), [0.0, 0.5, 0.5]),
+    ([INF, 1.0], INF, [None, 0.0]),  # None: nan, as torch
+])
+def test_logsumexp_with_infinite_inputs(xs, value, grads):
+    vs = [mg.Value(x) for x in xs]
+    out = mg.logsumexp(vs)
+    assert out.data == value
+    out.backward()
+    for v, g in zip(vs, grads):
+        assert math.isnan(v.grad) if g is None else v.grad == pytest.approx(g, abs=1e-15)
+
+
+def test_logsumexp_with_infinite_inputs_follows_torch_except_the_all_minus_inf_gradient():
+    torch = pytest.importorskip("torch")
+    for xs in ([-INF, -INF], [-INF, 0.0], [INF, 1.0], [INF, -INF], [-INF, math.nan], [math.nan, -INF]):
+        t = torch.tensor(xs, dtype=torch.float64, requires_grad=True)
+        ref = torch.logsumexp(t, 0)
+        ref.backward()
+        vs = [mg.Value(x) for x in xs]
+        out = mg.logsumexp(vs)
+        out.backward()
+        assert out.data == pytest.approx(ref.item(), nan_ok=True), xs
+        ours, theirs = [v.grad for v in vs], t.grad.tolist()
+        if xs == [-INF, -INF]:
+            assert all(math.isnan(g) for g in theirs) and ours == [0.0, 0.0]
+        else:
+            assert ours == pytest.approx(theirs, nan_ok=True), xs
+
+
+def test_logsumexp_gradchecks_next_to_a_minus_inf_input():
+    # a -inf input contributes nothing: the gradient of the others is still the softmax of the finite ones
+    assert gradcheck(lambda a, b: mg.logsumexp([a, b, mg.Value(-INF)]) * a, 0.3, -1.2)
+
+
 def test_dot_with_bias_is_one_node_with_the_right_grads():
     ws = [mg.Value(2.0), mg.Value(-1.0)]
     xs = [mg.Value(3.0), mg.Value(4.0)]

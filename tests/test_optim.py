@@ -1,6 +1,7 @@
 """Optimizers follow PyTorch's formulas and defaults, step by step, and reject bad settings with a message."""
 
 import math
+import re
 
 import pytest
 from hypothesis import given, settings
@@ -160,7 +161,13 @@ def test_defaults_are_pytorchs():
         (lambda: SGD([mg.Value(1.0)], momentum=-0.9), ValueError, "momentum must be a finite number >= 0"),
         (lambda: SGD([mg.Value(1.0)], weight_decay=-1), ValueError, "weight_decay must be a finite number >= 0"),
         (lambda: RMSprop([mg.Value(1.0)], alpha=1.5), ValueError, "RMSprop: alpha must be < "),
-        (lambda: RMSprop([mg.Value(1.0)], eps=-1e-8), ValueError, "eps must be a finite number >= 0"),
+        (lambda: RMSprop([mg.Value(1.0)], eps=-1e-8), ValueError, "RMSprop: eps must be a finite number > 0"),
+        (lambda: RMSprop([mg.Value(1.0)], eps=0), ValueError, "RMSprop: eps must be a finite number > 0, got 0"),
+        (lambda: Adam([mg.Value(1.0)], eps=0.0), ValueError, "Adam: eps must be a finite number > 0, got 0.0"),
+        (lambda: SGD([mg.Value(1.0)], lr=10**400), ValueError,
+         "SGD: lr must be a finite number, got an int of 401 digits, too large for a float"),
+        (lambda: Adam([mg.Value(1.0)], lr=-10**400), ValueError, "Adam: lr must be a finite number, .*too large"),
+        (lambda: SGD([mg.Value(1.0)], momentum=10**309), ValueError, "SGD: momentum must be a finite number"),
         (lambda: Adam([mg.Value(1.0)], betas=(0.9, 1.0)), ValueError, "Adam: betas\\[1\\] must be < 1.0"),
         (lambda: Adam([mg.Value(1.0)], betas=0.9), ValueError, "betas must be a pair"),
     ],
@@ -181,6 +188,93 @@ def test_zero_grad_clears_every_parameter_and_repr_shows_settings():
     assert repr(SGD(ps, lr=0.1, momentum=0.9)) == "SGD(lr=0.1, momentum=0.9, 2 parameters)"
     with pytest.raises(NotImplementedError, match="Optimizer must implement step"):
         Optimizer(ps, lr=0.1).step()
+
+
+# ---- grads that are None or not numbers ----------------------------------------------------
+
+
+@pytest.mark.parametrize("make", [
+    lambda ps: SGD(ps, lr=0.1),
+    lambda ps: SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.1),
+    lambda ps: RMSprop(ps, lr=0.1, weight_decay=0.1),
+    lambda ps: Adam(ps, lr=0.1, weight_decay=0.1),
+])
+def test_a_parameter_whose_grad_is_none_is_skipped_like_torch(make):
+    used, unused = mg.Value(1.0), mg.Value(2.0)
+    opt = make([unused, used])
+    for _ in range(3):
+        opt.zero_grad()
+        unused.grad = None  # as torch leaves a parameter that took no part in the loss
+        (used * used).backward()
+        opt.step()
+    assert unused.data == 2.0 and unused.grad is None
+    assert used.data < 1.0
+
+
+@pytest.mark.parametrize("name, kw", [
+    ("SGD", {"lr": 0.05, "momentum": 0.9, "weight_decay": 0.1}),
+    ("RMSprop", {"lr": 0.05, "weight_decay": 0.1}),
+    ("Adam", {"lr": 0.05, "weight_decay": 0.1}),
+])
+def test_skipping_a_parameter_for_some_steps_matches_torch(name, kw):
+    # torch keeps a per-parameter state (momentum buffer, Adam's step count t) that a skipped step leaves alone
+    torch = pytest.importorskip("torch")
+    start = [1.0, -0.5]
+    theirs = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in start]
+    their_opt = getattr(torch.optim, name)(theirs, **kw)
+    ours = [mg.Value(x) for x in start]
+    our_opt = {"SGD": SGD, "RMSprop": RMSprop, "Adam": Adam}[name](ours, **kw)
+    for step in range(8):
+        skip_b = step in (0, 1, 4)  # b misses the first steps (its state starts late) and one in the middle
+        their_opt.zero_grad(set_to_none=True)
+        our_opt.zero_grad()
+        for a, b in (theirs, ours):
+            (a**3 - a if skip_b else a * a + (a * b - 1) ** 2).backward()
+        if skip_b:
+            ours[1].grad = None  # torch's b.grad is None already: it took no part in the loss
+        their_opt.step()
+        our_opt.step()
+        assert [p.data for p in ours] == pytest.approx([t.item() for t in theirs], rel=0, abs=1e-12)
+    assert ours[1].data != start[1]
+
+
+@pytest.mark.parametrize("cls", [SGD, RMSprop, Adam])
+@pytest.mark.parametrize("bad, shown", [("0.5", "str '0.5'"), (1 + 2j, "complex (1+2j)"), (mg.Value(1.0), "Value")])
+def test_a_grad_that_is_not_a_real_number_names_the_optimizer_and_parameter(cls, bad, shown):
+    ps = [mg.Value(1.0), mg.Value(2.0, label="w")]
+    opt = cls(ps, lr=0.1)
+    ps[0].grad = 0.5
+    ps[1].grad = bad
+    with pytest.raises(TypeError, match=f"{cls.__name__}: the grad of parameter 'w' \\(position 1\\) must be a real "
+                                        f"number .*got {re.escape(shown)}"):
+        opt.step()
+    assert ps[0].data == 1.0  # checked before anything moves
+    ps[1].label = ""
+    with pytest.raises(TypeError, match="the grad of the parameter at position 1 must be a real number"):
+        opt.step()
+
+
+def test_grads_of_other_real_types_are_used_and_a_huge_int_is_named():
+    from fractions import Fraction
+
+    p = mg.Value(1.0)
+    opt = SGD([p], lr=0.5)
+    p.grad = Fraction(1, 2)
+    opt.step()
+    assert p.data == 0.75
+    p.grad = 10**400
+    with pytest.raises(ValueError, match="SGD: the grad of the parameter at position 0 is an int too large"):
+        opt.step()
+
+
+@pytest.mark.parametrize("cls", [RMSprop, Adam])
+def test_a_zero_gradient_with_the_smallest_eps_stays_put(cls):
+    p = mg.Value(1.0)
+    opt = cls([p], lr=0.1, eps=5e-324)
+    for _ in range(3):
+        p.grad = 0.0
+        opt.step()
+    assert p.data == 1.0
 
 
 # ---- PyTorch, when it is installed ----------------------------------------------------------
