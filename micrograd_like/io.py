@@ -12,7 +12,7 @@ import secrets
 import stat
 from typing import Any, Union
 
-__all__ = ["save", "load", "FORMAT", "VERSION", "MAX_FILE_BYTES"]
+__all__ = ["FORMAT", "MAX_FILE_BYTES", "VERSION", "load", "save"]
 
 FORMAT = "micrograd_like.state_dict"
 VERSION = 1
@@ -152,7 +152,7 @@ def save(state_dict: dict[str, float], path: PathLike) -> None:
     target = os.path.realpath(path)
     folder, base = os.path.split(target)
     if not os.path.isdir(folder):
-        raise FileNotFoundError(f"save: cannot write {path}: the folder {folder} does not exist")
+        raise FileNotFoundError(f"save: cannot write {path}: {folder} is not an existing folder")
     try:
         st: os.stat_result | None = os.stat(target)
     except FileNotFoundError:
@@ -175,11 +175,15 @@ def save(state_dict: dict[str, float], path: PathLike) -> None:
     try:
         try:
             if st is not None:
-                try:
-                    os.fchown(fd, st.st_uid, st.st_gid)
-                except OSError:
-                    pass  # only root may give a file away; keeping the mode is what matters
-                os.fchmod(fd, stat.S_IMODE(st.st_mode))
+                if hasattr(os, "fchown"):
+                    try:
+                        os.fchown(fd, st.st_uid, st.st_gid)
+                    except OSError:
+                        pass  # only root may give a file away; keeping the mode is what matters
+                if hasattr(os, "fchmod"):
+                    os.fchmod(fd, stat.S_IMODE(st.st_mode))
+                else:
+                    os.chmod(tmp, stat.S_IMODE(st.st_mode))
             _write_all(fd, data)
             os.fsync(fd)
         finally:
@@ -242,15 +246,19 @@ def _read_bounded(path: str) -> bytes:
     """The bytes of ``path``, refusing anything but a regular file of at most MAX_FILE_BYTES."""
     # O_NONBLOCK: opening a FIFO must not wait for a writer; it changes nothing for a regular file
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    with os.fdopen(fd, "rb") as f:
+    too_big = f"load: {path} is larger than {MAX_FILE_BYTES} bytes (MAX_FILE_BYTES): not a saved model"
+    try:
         st = os.fstat(fd)
         if stat.S_ISDIR(st.st_mode):
             raise IsADirectoryError(f"load: {path} is a folder, not a saved model")
         if not stat.S_ISREG(st.st_mode):
             raise ValueError(f"load: {path} is not a regular file (a device, FIFO or socket)")
-        too_big = f"load: {path} is larger than {MAX_FILE_BYTES} bytes (MAX_FILE_BYTES): not a saved model"
         if st.st_size > MAX_FILE_BYTES:
             raise ValueError(too_big)
+    except BaseException:
+        os.close(fd)
+        raise
+    with os.fdopen(fd, "rb") as f:
         raw = f.read(MAX_FILE_BYTES + 1)  # the file may have grown since fstat
     if len(raw) > MAX_FILE_BYTES:
         raise ValueError(too_big)

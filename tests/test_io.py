@@ -388,5 +388,10 @@ def test_loading_a_fifo_is_refused_without_waiting(tmp_path):
     root = os.path.dirname(os.path.dirname(os.path.abspath(mg.__file__)))
     env = {**os.environ, "PYTHONPATH": root}
     out = subprocess.run([sys.executable, "-c", _LOAD_FIFO, str(fifo)], capture_output=True, text=True,
-                         timeout=60, env=env)
+                         timeout=30, env=env, check=False)
     assert "pipe is not a regular file" in out.stdout, out.stderr
+
+
+def test_loading_a_folder_names_it(tmp_path):
+    with pytest.raises(IsADirectoryError, match=r"^load: .* is a folder"):
+        mg.load(tmp_path)
