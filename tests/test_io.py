@@ -395,3 +395,14 @@ def test_loading_a_fifo_is_refused_without_waiting(tmp_path):
 def test_loading_a_folder_names_it(tmp_path):
     with pytest.raises(IsADirectoryError, match=r"^load: .* is a folder"):
         mg.load(tmp_path)
+
+
+def test_an_existing_file_keeps_its_owner_when_root_saves(tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("only root may give a file to another user")
+    path = tmp_path / "m.json"
+    mg.save({"a": 1.0}, path)
+    os.chown(path, 4321, 4322)
+    mg.save({"a": 2.0}, path)
+    assert (os.stat(path).st_uid, os.stat(path).st_gid) == (4321, 4322)
+    assert mg.load(path) == {"a": 2.0}
