@@ -38,7 +38,14 @@ class Module:
         return {name: p.data for name, p in self.named_parameters()}
 
     def load_state_dict(self, state: dict[str, float]) -> None:
-        """Set parameters from ``state``; on any problem raise and leave the model unchanged."""
+        """Set parameters from ``state``; on any problem raise and leave the model unchanged.
+
+        Values may be any real number the engine's ``Value`` accepts (float, int, bool,
+        ``Fraction``, NumPy scalars such as ``np.float32`` and ``np.int64``); each must be
+        finite and fit in a float, else a ValueError names the parameter.
+        """
+        from .io import _finite_float  # io is stdlib only and already imported by the package
+
         if not isinstance(state, dict):
             raise TypeError(f"load_state_dict: expected a dict, got {type(state).__name__}")
         params = dict(self.named_parameters())
@@ -50,11 +57,9 @@ class Module:
                 f"{' ...' if len(missing) > 5 else ''} ({len(missing)}), unexpected {extra[:5]}"
                 f"{' ...' if len(extra) > 5 else ''} ({len(extra)})"
             )
-        for name, value in state.items():
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise ValueError(f"load_state_dict: {name} must be a finite number, got {value!r}")
+        values = {name: _finite_float(state[name], name, "load_state_dict") for name in params}
         for name, p in params.items():  # only now that everything is checked
-            p.data = float(state[name])
+            p.data = values[name]
 
     def __call__(self, x: Sequence[Input]):  # type: ignore[no-untyped-def]
         return self.forward(x)

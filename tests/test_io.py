@@ -2,10 +2,18 @@
 
 import json
 import os
+import re
+import stat
+import subprocess
+import sys
+import time
+import tracemalloc
+from fractions import Fraction
 
 import pytest
 
 import micrograd_like as mg
+from micrograd_like import io as mg_io
 from micrograd_like.nn import MLP
 
 
@@ -69,3 +77,332 @@ def test_save_refuses_non_finite_values_and_keeps_the_old_file(tmp_path):
     assert mg.load(path) == {"a": 1.0}
     with pytest.raises(TypeError, match="expected a dict"):
         mg.save([1.0], path)
+
+
+# ---- save: what it writes to -----------------------------------------------------------------
+
+
+def _temps(folder):
+    return sorted(f for f in os.listdir(folder) if f.endswith(".tmp-mgl") or f.startswith(".tmp-"))
+
+
+def test_save_through_a_symlink_updates_its_target_and_keeps_the_link(tmp_path):
+    real_dir = tmp_path / "models"
+    real_dir.mkdir()
+    target = real_dir / "real.json"
+    mg.save({"a": 1.0}, target)
+    link = tmp_path / "link.json"
+    link.symlink_to(target)
+    mg.save({"a": 2.0}, link)
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert mg.load(target) == {"a": 2.0}
+    assert _temps(tmp_path) == [] and _temps(real_dir) == []
+
+
+def test_save_through_a_dangling_symlink_creates_its_target(tmp_path):
+    link = tmp_path / "link.json"
+    target = tmp_path / "sub" / "new.json"
+    target.parent.mkdir()
+    link.symlink_to(target)
+    mg.save({"a": 3.0}, link)
+    assert link.is_symlink()
+    assert mg.load(target) == {"a": 3.0}
+
+
+def test_save_to_a_hard_linked_file_writes_in_place_and_keeps_the_link(tmp_path):
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    mg.save({f"p{i}": i / 3 for i in range(50)}, first)
+    os.link(first, second)
+    small = {"only": 0.25}
+    mg.save(small, first)  # shorter than what was there: the rest must be cut off
+    assert os.stat(first).st_ino == os.stat(second).st_ino and os.stat(first).st_nlink == 2
+    assert mg.load(second) == small
+    big = {f"q{i}": i / 7 for i in range(80)}
+    mg.save(big, second)
+    assert mg.load(first) == big
+    assert _temps(tmp_path) == []
+
+
+@pytest.mark.parametrize("mode", [0o640, 0o604, 0o600, 0o666])
+def test_an_existing_file_keeps_its_mode(tmp_path, mode):
+    path = tmp_path / "m.json"
+    mg.save({"a": 1.0}, path)
+    os.chmod(path, mode)
+    mg.save({"a": 2.0}, path)
+    assert stat.S_IMODE(os.stat(path).st_mode) == mode
+    assert mg.load(path) == {"a": 2.0}
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027, 0o077, 0o002])
+def test_a_new_file_gets_the_mode_the_umask_gives(tmp_path, umask):
+    old = os.umask(umask)
+    try:
+        mg.save({"a": 1.0}, tmp_path / "m.json")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(tmp_path / "m.json").st_mode) == 0o666 & ~umask
+
+
+def test_a_fifo_is_refused_and_left_alone(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(ValueError, match="save: .*pipe is not a regular file"):
+        mg.save({"a": 1.0}, fifo)
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert sorted(os.listdir(tmp_path)) == ["pipe"]
+
+
+def test_a_device_node_is_refused_and_left_alone(tmp_path):
+    # a copy of /dev/full's node inside tmp_path: if save ever replaced it, no real device is harmed
+    dev = tmp_path / "full"
+    try:
+        os.mknod(dev, stat.S_IFCHR | 0o666, os.makedev(1, 7))
+    except (PermissionError, AttributeError, OSError):
+        pytest.skip("cannot make a device node here (not root?)")
+    before = os.lstat(dev)
+    with pytest.raises(ValueError, match="save: .*full is not a regular file"):
+        mg.save({"a": 1.0}, dev)
+    after = os.lstat(dev)
+    assert stat.S_ISCHR(after.st_mode) and (after.st_ino, after.st_rdev) == (before.st_ino, before.st_rdev)
+    link = tmp_path / "link"
+    link.symlink_to(dev)  # through a symlink as well
+    with pytest.raises(ValueError, match="not a regular file"):
+        mg.save({"a": 1.0}, link)
+    assert stat.S_ISCHR(os.lstat(dev).st_mode) and link.is_symlink()
+    assert sorted(os.listdir(tmp_path)) == ["full", "link"]
+
+
+def test_a_folder_is_refused_with_its_name(tmp_path):
+    folder = tmp_path / "models"
+    folder.mkdir()
+    with pytest.raises(IsADirectoryError, match=r"^save: .*models is a folder"):
+        mg.save({"a": 1.0}, folder)
+    with pytest.raises(IsADirectoryError, match=r"^save: "):
+        mg.save({"a": 1.0}, str(tmp_path / "new") + os.sep)
+    assert os.listdir(folder) == [] and sorted(os.listdir(tmp_path)) == ["models"]
+
+
+def _dead_pid():
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_save_removes_temporary_files_of_dead_processes_only(tmp_path):
+    path = tmp_path / "model.json"
+    dead = _dead_pid()
+    stale = tmp_path / f".model.json.{dead}.0badc0de.tmp-mgl"
+    stale.write_text('{"format": "micrograd_like.st')  # what a kill -9 leaves
+    alive = tmp_path / f".model.json.{os.getppid()}.12345678.tmp-mgl"  # another process still writing
+    alive.write_text("{")
+    other = tmp_path / f".other.json.{dead}.0badc0de.tmp-mgl"  # another file's: its own save cleans it
+    other.write_text("{")
+    mg.save({"a": 1.0}, path)
+    assert sorted(os.listdir(tmp_path)) == sorted(["model.json", alive.name, other.name])
+    mg.save({"b": 1.0}, tmp_path / "other.json")
+    assert sorted(os.listdir(tmp_path)) == sorted(["model.json", "other.json", alive.name])
+
+
+_SAVE_FOREVER = """
+import sys
+import micrograd_like as mg
+state = {f"layers.{i}.w": i / 7 for i in range(40000)}
+mg.save(state, sys.argv[1])
+print("ready", flush=True)
+while True:
+    mg.save(state, sys.argv[1])
+"""
+
+
+def test_kill_9_during_save_leaves_the_model_and_the_next_save_cleans_up(tmp_path):
+    path = tmp_path / "model.json"
+    root = os.path.dirname(os.path.dirname(os.path.abspath(mg.__file__)))
+    env = {**os.environ, "PYTHONPATH": root}
+    for delay in (0.05, 0.2):
+        proc = subprocess.Popen([sys.executable, "-c", _SAVE_FOREVER, str(path)], stdout=subprocess.PIPE, env=env)
+        try:
+            assert proc.stdout.readline().strip() == b"ready"
+            time.sleep(delay)
+        finally:
+            proc.kill()
+            proc.wait(timeout=30)
+            proc.stdout.close()
+        assert len(mg.load(path)) == 40000  # the old model or the new one, never half
+    mg.save({"a": 1.0}, path)
+    assert os.listdir(tmp_path) == ["model.json"]
+
+
+# ---- save and load_state_dict: numbers -------------------------------------------------------
+
+
+@pytest.mark.parametrize("big", [10**309, -(10**400), 10**5000], ids=["309 digits", "-400 digits", "5000 digits"])
+def test_ints_too_large_for_a_float_are_value_errors_naming_the_parameter(tmp_path, big):
+    with pytest.raises(ValueError, match="save: layer.w is .*too large for a float"):
+        mg.save({"ok": 1.0, "layer.w": big}, tmp_path / "m.json")
+    assert os.listdir(tmp_path) == []
+    model = MLP(2, [1], seed=0)
+    before = model.state_dict()
+    state = dict(before)
+    name = next(iter(state))
+    state[name] = big
+    with pytest.raises(ValueError, match=rf"load_state_dict: {re.escape(name)} is .*too large for a float"):
+        model.load_state_dict(state)
+    assert model.state_dict() == before
+
+
+def test_every_real_number_the_engine_takes_is_saved_and_loaded(tmp_path):
+    values = {"frac": Fraction(1, 3), "int": 7, "big_int": 2**1000, "true": True, "float": -0.1}
+    for v in values.values():
+        mg.Value(v)  # the engine takes each of them
+    path = tmp_path / "m.json"
+    mg.save(values, path)
+    assert mg.load(path) == {k: float(v) for k, v in values.items()}
+    model = MLP(1, [1], seed=0)  # w[0] and b
+    names = list(model.state_dict())
+    model.load_state_dict({names[0]: Fraction(-2, 3), names[1]: True})
+    assert model.state_dict() == {names[0]: -2 / 3, names[1]: 1.0}
+    assert all(type(p.data) is float for p in model.parameters())
+
+
+def test_numpy_scalars_are_saved_and_loaded():
+    np = pytest.importorskip("numpy")
+    model = MLP(2, [1], seed=0)  # w[0], w[1], b
+    names = list(model.state_dict())
+    state = {names[0]: np.float32(0.1), names[1]: np.int64(-3), names[2]: np.float64(2.5)}
+    model.load_state_dict(state)
+    assert model.state_dict() == {k: float(v) for k, v in state.items()}
+    assert all(type(p.data) is float for p in model.parameters())
+    before = model.state_dict()
+    with pytest.raises(ValueError, match=rf"{re.escape(names[0])} must be a finite number"):
+        model.load_state_dict({**state, names[0]: np.float32("inf")})
+    assert model.state_dict() == before
+
+
+def test_numpy_scalars_go_through_save(tmp_path):
+    np = pytest.importorskip("numpy")
+    path = tmp_path / "m.json"
+    mg.save({"a": np.float32(0.1), "b": np.int64(5)}, path)
+    assert mg.load(path) == {"a": float(np.float32(0.1)), "b": 5.0}
+    with pytest.raises(ValueError, match="save: c must be a finite number"):
+        mg.save({"c": np.float64("nan")}, path)
+
+
+def test_non_numbers_are_refused_naming_the_parameter_and_type(tmp_path):
+    with pytest.raises(ValueError, match="save: w must be a real number, got str"):
+        mg.save({"w": "1.0"}, tmp_path / "m.json")
+    with pytest.raises(ValueError, match="save: w must be a real number, got complex"):
+        mg.save({"w": 1j}, tmp_path / "m.json")
+    assert os.listdir(tmp_path) == []
+
+
+# ---- load: what save refuses ----------------------------------------------------------------
+
+_HEAD = '{"format": "micrograd_like.state_dict", "version": 1, "parameters": '
+
+
+@pytest.mark.parametrize(
+    "params, pattern",
+    [
+        ('{"w": NaN}', "NaN"),
+        ('{"w": Infinity}', "Infinity"),
+        ('{"w": -Infinity}', "-Infinity"),
+        ('{"w": 1e999}', "1e999.*too large"),
+        ('{"w": -1e999}', "too large"),
+        ('{"w": ' + "9" * 400 + "}", "400 digits"),
+        ('{"w": ' + "1" * 5000 + "}", "5000 digits"),
+        ('{"w": ' + "9" * 309 + "}", "w is an int of 309 digits, too large"),
+        ('{"w": 1.0, "w": 2.0}', "key 'w' twice"),
+    ],
+)
+def test_load_refuses_what_save_refuses_naming_the_file(tmp_path, params, pattern):
+    path = tmp_path / "bad.json"
+    path.write_text(_HEAD + params + "}")
+    with pytest.raises(ValueError, match=pattern) as info:
+        mg.load(path)
+    assert str(path) in str(info.value)
+
+
+def test_deep_nesting_is_a_value_error_naming_the_file(tmp_path):
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 200_000 + "]" * 200_000)
+    with pytest.raises(ValueError, match="deep.json is nested too deeply"):
+        mg.load(path)
+
+
+def test_a_boolean_version_is_refused(tmp_path):
+    path = tmp_path / "v.json"
+    path.write_text('{"format": "micrograd_like.state_dict", "version": true, "parameters": {}}')
+    with pytest.raises(ValueError, match="v.json has format version True"):
+        mg.load(path)
+
+
+def test_a_file_larger_than_the_bound_is_refused_unread(tmp_path, monkeypatch):
+    path = tmp_path / "big.json"
+    mg.save({f"p{i}": i / 3 for i in range(100)}, path)  # a valid model, just too large
+    monkeypatch.setattr(mg_io, "MAX_FILE_BYTES", 1000)
+    assert os.path.getsize(path) > 1000
+    with pytest.raises(ValueError, match="big.json is larger than 1000 bytes"):
+        mg.load(path)
+    sparse = tmp_path / "sparse.json"
+    with open(sparse, "wb") as f:
+        f.truncate(64 * 1024 * 1024)  # 64 MiB that take no disk
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match="sparse.json is larger than 1000 bytes"):
+            mg.load(sparse)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1024 * 1024
+
+
+def test_a_file_that_grows_after_its_size_was_checked_is_read_only_up_to_the_bound(tmp_path, monkeypatch):
+    path = tmp_path / "growing.json"
+    mg.save({f"p{i}": i / 3 for i in range(100)}, path)
+    monkeypatch.setattr(mg_io, "MAX_FILE_BYTES", 1000)
+    real_fstat = os.fstat
+
+    def small_fstat(fd):  # the size as it was a moment before the file grew
+        st = list(real_fstat(fd))
+        st[stat.ST_SIZE] = 10
+        return os.stat_result(st)
+
+    monkeypatch.setattr(mg_io.os, "fstat", small_fstat)
+    with pytest.raises(ValueError, match="growing.json is larger than 1000 bytes"):
+        mg.load(path)
+
+
+_LOAD_FIFO = """
+import sys
+import micrograd_like as mg
+try:
+    mg.load(sys.argv[1])
+except ValueError as e:
+    print(e)
+"""
+
+
+def test_loading_a_fifo_is_refused_without_waiting(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(mg.__file__)))
+    env = {**os.environ, "PYTHONPATH": root}
+    out = subprocess.run([sys.executable, "-c", _LOAD_FIFO, str(fifo)], capture_output=True, text=True,
+                         timeout=30, env=env, check=False)
+    assert "pipe is not a regular file" in out.stdout, out.stderr
+
+
+def test_loading_a_folder_names_it(tmp_path):
+    with pytest.raises(IsADirectoryError, match=r"^load: .* is a folder"):
+        mg.load(tmp_path)
+
+
+def test_an_existing_file_keeps_its_owner_when_root_saves(tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("only root may give a file to another user")
+    path = tmp_path / "m.json"
+    mg.save({"a": 1.0}, path)
+    os.chown(path, 4321, 4322)
+    mg.save({"a": 2.0}, path)
+    assert (os.stat(path).st_uid, os.stat(path).st_gid) == (4321, 4322)
+    assert mg.load(path) == {"a": 2.0}
