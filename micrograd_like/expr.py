@@ -8,9 +8,12 @@ import math
 import os
 import sys
 import unicodedata
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from .engine import Value
+
+if TYPE_CHECKING:  # typing.TypeGuard is Python 3.10+, and annotations here are never evaluated
+    from typing import TypeGuard
 
 __all__ = ["ExpressionError", "parse", "main", "FUNCTIONS", "MAX_LENGTH", "MAX_PARTS", "MAX_DEPTH"]
 
@@ -86,7 +89,7 @@ def _checked_tree(text: str) -> ast.Expression:
         raise ExpressionError(f"the expression nests {depth} levels deep (x+x+...+x nests once per +); "
                               f"the limit is MAX_DEPTH={MAX_DEPTH}")
     for node in parts:
-        if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        if isinstance(node, ast.Constant) and _is_number(node.value):
             source = ast.get_source_segment(text.strip(), node) or repr(node.value)
             try:
                 number = float(node.value)
@@ -96,6 +99,10 @@ def _checked_tree(text: str) -> ast.Expression:
                 raise ExpressionError(f"the number {_short(source)} is not finite (it overflows a float); "
                                       "use a finite number")
     return tree
+
+
+def _is_number(value: object) -> TypeGuard[int | float]:
+    return type(value) in (int, float)  # not bool (True + 1), not complex (1j)
 
 
 def _depth(root: ast.AST) -> int:
@@ -123,13 +130,13 @@ def _normalised(pairs: Iterable[tuple[str, float]]) -> dict[str, float]:
         except (TypeError, ValueError):
             raise ExpressionError(f"{key}: {value!r} is not a number") from None
         if not math.isfinite(number):
-            raise ExpressionError(f"{key}: {value!r} is not a finite number")
+            raise ExpressionError(f"{key}: {value!r} is not finite; give a finite number")
         out[key], spelled[key] = number, name
     return out
 
 
 def _build(node: ast.AST, leaves: dict[str, Value], used: set[str]) -> Value | float:
-    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+    if isinstance(node, ast.Constant) and _is_number(node.value):
         return float(node.value)  # finite: _checked_tree made sure
     if isinstance(node, ast.Name):
         if node.id not in leaves:
@@ -169,7 +176,7 @@ def _assignment(text: str) -> tuple[str, float]:
     except ValueError:
         raise ExpressionError(f"{name}: {_short(value)} is not a number") from None
     if not math.isfinite(number):
-        raise ExpressionError(f"{name}: {_short(value)} is not a finite number")
+        raise ExpressionError(f"{name}: {_short(value)} is not finite; give a finite number")
     return name, number
 
 
