@@ -50,6 +50,10 @@ def run(command: Callable[[], int]) -> int:
             reconfigure(errors="backslashreplace")
     try:
         code = command()
+    except SystemExit as e:  # argparse's --help and its errors: their text still needs the flush below
+        if isinstance(e.code, str):
+            print(e.code, file=sys.stderr)
+        code = e.code if isinstance(e.code, int) else int(e.code is not None)
     except BrokenPipeError:
         _discard_stdout()
         return EXIT_BROKEN_PIPE

@@ -190,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
                     "e.g.: graph \"tanh(x*w + b)\" x=2 w=-3 b=6.88 -o graph.svg",
     )
     parser.add_argument("expression")
-    parser.add_argument("values", nargs="*", metavar="NAME=NUMBER")
+    parser.add_argument("values", nargs="*", default=[], metavar="NAME=NUMBER")
     parser.add_argument("-o", "--output", default="graph.svg", help=".svg, .png, .pdf or .dot (DOT text)")
     parser.add_argument("--local-grads", action="store_true", help="write local derivatives on the edges")
     args = parser.parse_args(argv)
