@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
-import argparse
 import ast
+import keyword
 import math
 import os
 import sys
-from typing import Callable
+import unicodedata
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from .engine import Value
 
-__all__ = ["ExpressionError", "parse", "main", "FUNCTIONS"]
+if TYPE_CHECKING:  # typing.TypeGuard is Python 3.10+, and annotations here are never evaluated
+    from typing import TypeGuard
+
+__all__ = ["ExpressionError", "parse", "main", "FUNCTIONS", "MAX_LENGTH", "MAX_PARTS", "MAX_DEPTH"]
+
+# Bounds on what `parse` accepts. The picture of anything bigger is unreadable anyway, and they keep
+# every input away from the limits that would otherwise end in MemoryError or RecursionError:
+# CPython's parser and its ast construction recurse in C, and `_build` recurses in Python.
+MAX_LENGTH = 2000  # characters of the expression
+MAX_PARTS = 500  # numbers, names and operations (x + 2*y has 5)
+MAX_DEPTH = 100  # operations nested inside each other (a chain x+x+...+x nests once per +)
 
 # the only calls an expression may make: method names of Value
 FUNCTIONS: dict[str, Callable[..., Value]] = {
@@ -30,13 +41,13 @@ def parse(text: str, variables: dict[str, float]) -> Value:
 
     The text is read with ``ast`` and every node is checked against a whitelist before
     anything is computed: no eval, no attribute access, no other calls, no names but
-    the given ones. Each variable becomes one leaf Value labelled with its name.
+    the given ones. Each variable becomes one leaf Value labelled with its name. Names
+    are compared after NFKC normalisation, as Python compares identifiers (``𝑥`` is ``x``).
+    The expression is bounded by MAX_LENGTH characters, MAX_PARTS parts and MAX_DEPTH
+    levels of nesting; numbers (literals and variables) must be finite.
     """
-    try:
-        tree = ast.parse(text.strip(), mode="eval")
-    except SyntaxError as e:
-        raise ExpressionError(f"cannot parse {text!r}: {e.msg}") from None
-    leaves = {name: Value(value, label=name) for name, value in variables.items()}
+    leaves = {name: Value(value, label=name) for name, value in _normalised(variables.items()).items()}
+    tree = _checked_tree(text)
     used: set[str] = set()
     out = _build(tree.body, leaves, used)
     if not isinstance(out, Value):
@@ -48,9 +59,85 @@ def parse(text: str, variables: dict[str, float]) -> Value:
     return out
 
 
+def _short(text: str, limit: int = 60) -> str:
+    """repr of ``text``, cut to about ``limit`` characters for an error message."""
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + f"... ({len(text)} characters)"
+
+
+def _checked_tree(text: str) -> ast.Expression:
+    """ast of ``text`` once it is within the bounds and its numbers are finite; ExpressionError otherwise."""
+    if not isinstance(text, str):
+        raise ExpressionError(f"the expression must be a str, got {type(text).__name__}")
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(f"the expression has {len(text)} characters; the limit is MAX_LENGTH={MAX_LENGTH}")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as e:
+        raise ExpressionError(f"cannot parse {_short(text)}: {e.msg}") from None
+    except (MemoryError, RecursionError):
+        # CPython's parser gives up on deep nesting (-----x, x**x**...**x) this way
+        raise ExpressionError(f"cannot parse {_short(text)}: nested too deeply for Python's parser "
+                              f"(the limit here is MAX_DEPTH={MAX_DEPTH} levels)") from None
+    except ValueError as e:  # e.g. characters that are not valid text (lone surrogates from a bad argv)
+        raise ExpressionError(f"cannot parse {_short(text)}: {e}") from None
+    parts = [node for node in ast.walk(tree) if isinstance(node, ast.expr)]
+    if len(parts) > MAX_PARTS:
+        raise ExpressionError(f"the expression has {len(parts)} parts (numbers, names, operations); "
+                              f"the limit is MAX_PARTS={MAX_PARTS}")
+    depth = _depth(tree.body)
+    if depth > MAX_DEPTH:
+        raise ExpressionError(f"the expression nests {depth} levels deep (x+x+...+x nests once per +); "
+                              f"the limit is MAX_DEPTH={MAX_DEPTH}")
+    for node in parts:
+        if isinstance(node, ast.Constant) and _is_number(node.value):
+            source = ast.get_source_segment(text.strip(), node) or repr(node.value)
+            try:
+                number = float(node.value)
+            except OverflowError:
+                number = math.inf
+            if not math.isfinite(number):
+                raise ExpressionError(f"the number {_short(source)} is not finite (it overflows a float); "
+                                      "use a finite number")
+    return tree
+
+
+def _is_number(value: object) -> TypeGuard[int | float]:
+    return type(value) in (int, float)  # not bool (True + 1), not complex (1j)
+
+
+def _depth(root: ast.AST) -> int:
+    """Levels of nesting below ``root``, counted with a stack so that depth itself cannot overflow."""
+    deepest, stack = 0, [(root, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in ast.iter_child_nodes(node) if isinstance(child, ast.expr))
+    return deepest
+
+
+def _normalised(pairs: Iterable[tuple[str, float]]) -> dict[str, float]:
+    """{NFKC name: value}, refusing a name given twice (also as two spellings of one name) and non-finite values."""
+    out: dict[str, float] = {}
+    spelled: dict[str, str] = {}
+    for name, value in pairs:
+        key = unicodedata.normalize("NFKC", name)
+        if key in out:
+            first = spelled[key]
+            same = f" ({first!r} and {name!r} are the same name to Python)" if first != name else ""
+            raise ExpressionError(f"{key!r} is given twice{same}: give each name one value")
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ExpressionError(f"{key}: {value!r} is not a number") from None
+        if not math.isfinite(number):
+            raise ExpressionError(f"{key}: {value!r} is not finite; give a finite number")
+        out[key], spelled[key] = number, name
+    return out
+
+
 def _build(node: ast.AST, leaves: dict[str, Value], used: set[str]) -> Value | float:
-    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
-        return float(node.value)
+    if isinstance(node, ast.Constant) and _is_number(node.value):
+        return float(node.value)  # finite: _checked_tree made sure
     if isinstance(node, ast.Name):
         if node.id not in leaves:
             hint = f" (functions: {', '.join(sorted(FUNCTIONS))})" if node.id in FUNCTIONS else ""
@@ -74,44 +161,49 @@ def _build(node: ast.AST, leaves: dict[str, Value], used: set[str]) -> Value | f
         return FUNCTIONS[node.func.id](first, *args[1:])
     if isinstance(node, ast.Call):
         name = node.func.id if isinstance(node.func, ast.Name) else ast.unparse(node.func)
-        raise ExpressionError(f"calls are limited to {', '.join(sorted(FUNCTIONS))}; not {name!r}")
-    raise ExpressionError(f"not allowed in an expression: {ast.unparse(node)!r} ({type(node).__name__})")
+        raise ExpressionError(f"calls are limited to {', '.join(sorted(FUNCTIONS))}; not {_short(name)}")
+    raise ExpressionError(f"not allowed in an expression: {_short(ast.unparse(node))} ({type(node).__name__})")
 
 
 def _assignment(text: str) -> tuple[str, float]:
     name, sep, value = text.partition("=")
     if not sep or not name.isidentifier():
-        raise ExpressionError(f"expected NAME=NUMBER, got {text!r}")
+        raise ExpressionError(f"expected NAME=NUMBER, got {_short(text)}")
+    if keyword.iskeyword(unicodedata.normalize("NFKC", name)):
+        raise ExpressionError(f"{name!r} is a Python keyword and cannot name a variable")
     try:
         number = float(value)
     except ValueError:
-        raise ExpressionError(f"{name}: {value!r} is not a number") from None
+        raise ExpressionError(f"{name}: {_short(value)} is not a number") from None
     if not math.isfinite(number):
-        raise ExpressionError(f"{name}: {value!r} is not a finite number")
+        raise ExpressionError(f"{name}: {_short(value)} is not finite; give a finite number")
     return name, number
 
 
 def main(argv: list[str] | None = None) -> int:
     """Parse, backprop and draw; exit 2 with a one-line message on any bad input."""
-    parser = argparse.ArgumentParser(
+    from ._cli import ArgumentParser, one_line
+
+    parser = ArgumentParser(
         prog="python -m micrograd_like graph",
         description="Draw the computation graph of an expression after backward(), "
                     "e.g.: graph \"tanh(x*w + b)\" x=2 w=-3 b=6.88 -o graph.svg",
     )
     parser.add_argument("expression")
-    parser.add_argument("values", nargs="*", metavar="NAME=NUMBER")
+    parser.add_argument("values", nargs="*", default=[], metavar="NAME=NUMBER")
     parser.add_argument("-o", "--output", default="graph.svg", help=".svg, .png, .pdf or .dot (DOT text)")
     parser.add_argument("--local-grads", action="store_true", help="write local derivatives on the edges")
     args = parser.parse_args(argv)
     try:
-        variables = dict(_assignment(a) for a in args.values)
+        variables = _normalised(_assignment(a) for a in args.values)
         out = parse(args.expression, variables)
         out.backward()
         from .viz import draw_graph, render
 
         render(draw_graph(out, show_local_grads=args.local_grads), args.output)
-    except (ExpressionError, ArithmeticError, ValueError, TypeError, RuntimeError, ImportError, OSError) as e:
-        print(f"graph: {e}", file=sys.stderr)
+    except (ExpressionError, ArithmeticError, ValueError, TypeError, RuntimeError, ImportError, OSError,
+            MemoryError) as e:
+        print(f"graph: {one_line(e)}", file=sys.stderr)
         return 2
     print(f"{out.label} = {out.data:.6g}; wrote {os.path.abspath(args.output)}")
     return 0

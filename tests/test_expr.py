@@ -1,9 +1,13 @@
 """The `graph` command: a whitelist parser that never evaluates what it is given."""
 
+import math
+import os
 import subprocess
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from micrograd_like.expr import ExpressionError, parse
 
@@ -45,7 +49,10 @@ def test_hostile_or_bad_input_is_rejected(text, message):
 
 
 def run(*args):
-    return subprocess.run([sys.executable, "-m", "micrograd_like", "graph", *args], capture_output=True, text=True)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+    return subprocess.run([sys.executable, "-m", "micrograd_like", "graph", *args], capture_output=True, text=True,
+                          timeout=60, env=env)
 
 
 def test_command_rejects_with_exit_2_one_line_and_no_traceback(tmp_path):
@@ -74,3 +81,98 @@ def test_command_renders_svg_and_png(tmp_path):
         proc = run("tanh(x*w + b)", "x=2", "w=-3", "b=6.88", "-o", str(tmp_path / name), "--local-grads")
         assert proc.returncode == 0, proc.stderr
         assert (tmp_path / name).stat().st_size > 1000
+
+
+# --- bounds: every input ends in a Value or an ExpressionError, never MemoryError or RecursionError
+
+
+@pytest.mark.parametrize(
+    "text, bound",
+    [
+        ("+" * 10000 + "x", "has 10001 characters; the limit is MAX_LENGTH=2000"),
+        ("x" + "**x" * 30000, "has 90001 characters; the limit is MAX_LENGTH=2000"),
+        ("+".join(["x"] * 1000), "has 1999 parts (numbers, names, operations); the limit is MAX_PARTS=500"),
+        ("+".join(["x"] * 150), "nests 150 levels deep (x+x+...+x nests once per +); the limit is MAX_DEPTH=100"),
+        ("-" * 300 + "x", "nests 301 levels deep"),
+    ],
+)
+def test_oversized_expressions_name_the_bound_and_its_value(text, bound):
+    with pytest.raises(ExpressionError) as info:
+        parse(text, {"x": 1.0})
+    assert bound in str(info.value)
+    assert len(str(info.value)) < 200  # the expression itself is cut short in the message
+
+
+def test_expressions_just_inside_the_bounds_are_built():
+    from micrograd_like.expr import MAX_DEPTH
+
+    # MAX_DEPTH - 1 additions nest MAX_DEPTH - 1 deep, below the root: MAX_DEPTH levels in all
+    out = parse("+".join(["x"] * MAX_DEPTH), {"x": 0.5})
+    out.backward()
+    assert out.data == MAX_DEPTH * 0.5
+    assert out.grad == 1.0
+
+
+@pytest.mark.parametrize("error", [MemoryError, RecursionError])
+def test_the_parser_giving_up_is_an_expression_error(monkeypatch, error):
+    import micrograd_like.expr as expr
+
+    def give_up(*args, **kwargs):
+        raise error()
+
+    monkeypatch.setattr(expr.ast, "parse", give_up)
+    with pytest.raises(ExpressionError, match="nested too deeply for Python's parser"):
+        parse("x", {"x": 1.0})
+
+
+UNITS = ["+", "-", "~", "(", "[", "x+", "x*", "x**", "**x", "exp(", "-(", "x if x else ", "lambda:", "not ", "1e9"]
+
+
+@given(unit=st.sampled_from(UNITS), n=st.integers(0, 3500), tail=st.sampled_from(["x", "x)", ""]))
+@settings(max_examples=150)
+def test_repeated_patterns_never_crash_the_parser(unit, n, tail):
+    text = unit * n + tail
+    try:
+        out = parse(text, {"x": 0.5})
+    except (ExpressionError, ValueError, ArithmeticError):
+        return
+    assert isinstance(out.data, float)
+
+
+@given(st.text(alphabet="x+-*/() .e1234567890**,", max_size=3000))
+@settings(max_examples=150)
+def test_random_text_never_crashes_the_parser(text):
+    try:
+        parse(text, {"x": 0.5})
+    except (ExpressionError, ValueError, ArithmeticError):
+        pass
+
+
+# --- names and numbers
+
+
+def test_names_are_matched_after_nfkc_normalisation_like_python_does():
+    # Python reads 𝑥 (mathematical italic x) as x and the ligature ﬁ as fi
+    assert parse("𝑥 * ﬁ", {"x": 2.0, "fi": 3.0}).data == 6.0
+    assert parse("x * fi", {"𝑥": 2.0, "ﬁ": 3.0}).data == 6.0
+    assert {v.label for v in parse("𝑥 + 1", {"𝑥": 2.0}).parents} >= {"x"}
+
+
+def test_one_name_given_twice_is_an_error():
+    with pytest.raises(ExpressionError, match=r"'x' is given twice \('x' and '𝑥' are the same name to Python\)"):
+        parse("x", {"x": 1.0, "𝑥": 2.0})
+
+
+@pytest.mark.parametrize(
+    "text, variables, named",
+    [
+        ("x * 1e999", {"x": 1.0}, "the number '1e999' is not finite"),
+        ("x * 1" + "0" * 400, {"x": 1.0}, "the number '1000000"),
+        ("x", {"x": math.inf}, "x: inf is not finite"),
+        ("x", {"x": math.nan}, "x: nan is not finite"),
+    ],
+)
+def test_non_finite_numbers_are_refused_alike_in_the_text_and_the_variables(text, variables, named):
+    with pytest.raises(ExpressionError, match="not finite") as info:
+        parse(text, variables)
+    assert named in str(info.value)
