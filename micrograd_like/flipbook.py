@@ -8,8 +8,9 @@ import itertools
 import os
 import re
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .engine import Value, topological_order
 
@@ -18,7 +19,7 @@ if TYPE_CHECKING:  # graphviz is imported lazily so that `import micrograd_like`
 
     from .trace import Step
 
-__all__ = ["Frame", "Flipbook", "flipbook", "save_steps"]
+__all__ = ["Flipbook", "Frame", "flipbook", "save_steps"]
 
 GIF_HINT = "writing a GIF needs Pillow and cairosvg: pip install 'micrograd_like[gif]'"
 _LINK = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
@@ -78,7 +79,7 @@ class Flipbook:
         digest = hashlib.sha1("".join(f.caption for f in self.frames).encode()).hexdigest()[:8]
         fid = f"mglfb-{digest}-{next(_renders)}"
         n = len(self.frames)
-        shared, svgs = _share(f"{fid}-", [f.svg for f in self.frames])
+        shared, svgs = _share(f"{fid}-", [f.svg for f in self.frames], [f.node_id for f in self.frames])
         figures = []
         for i, (f, svg) in enumerate(zip(self.frames, svgs)):
             lines = "".join(f"<div>{html.escape(line)}</div>" for line in f.caption.split("\n"))
@@ -238,8 +239,8 @@ def _caption(k: int, n: int, step: Step | None, rname: str, root: Value, index: 
     name = _name(node, index)
     args = [_name(p, index) for p in node.parents]
     shown = ", ".join(args[:6]) + (f", ... ({len(args)} inputs)" if len(args) > 6 else "")
-    lines = [f"step {k} of {n}: {name} = {node.op}({shown}) = {_fmt(node.data)}, its gradient is final: "
-             f"{d}/d{name} = {_fmt(step.grad)}"]
+    lines = [(f"step {k} of {n}: {name} = {node.op}({shown}) = {_fmt(node.data)}, its gradient is final: "
+              f"{d}/d{name} = {_fmt(step.grad)}")]
     for e in step.edges:
         p = _name(e.parent, index)
         lines.append(f"  to {p}: {d}/d{name} * d{name}/d{p} = {_fmt(step.grad)} * {_fmt(e.local)} = "
@@ -255,11 +256,11 @@ class _NoFastPath(Exception):
     """A frame differs from the layout in a way the text rewrite does not cover."""
 
 
-_NODE_LINE = re.compile(r'^\s*([A-Za-z_][A-Za-z0-9_]*|"(?:[^"\\]|\\.)*")\s*\[(.*)\]\s*$', re.S)
+_NODE_LINE = re.compile(r'^\s*([A-Za-z_][A-Za-z0-9_]*|"(?:[^"\\]|\\.)*")\s*\[(.*)\]\s*$', re.DOTALL)
 _ATTR = re.compile(r'([A-Za-z_]+)=("(?:[^"\\]|\\.)*"|[^\s\]]+)')
-_GROUP = re.compile(r'(<g id="node\d+" class="node">\s*<title>([^<]*)</title>)(.*?)(</g>)', re.S)
+_GROUP = re.compile(r'(<g id="node\d+" class="node">\s*<title>([^<]*)</title>)(.*?)(</g>)', re.DOTALL)
 _SHAPE = re.compile(r"<(path|polygon|ellipse|polyline)\b([^>]*?)/>")
-_TEXT = re.compile(r"<text\b([^>]*)>(.*?)</text>", re.S)
+_TEXT = re.compile(r"<text\b([^>]*)>(.*?)</text>", re.DOTALL)
 
 
 def _node_attrs(line: str) -> tuple[str, dict[str, str]] | None:
@@ -408,7 +409,7 @@ def _with_label(line: str, labels: Mapping[str, str]) -> str:
 def _inline(svg: str, node_id: str) -> str:
     """Graphviz's SVG made fit for inlining many times in one page, scaled to the page width."""
     svg = svg[svg.index("<svg"):]
-    svg = re.sub(r"<!--.*?-->\n?", "", svg, flags=re.S)
+    svg = re.sub(r"<!--.*?-->\n?", "", svg, flags=re.DOTALL)
     svg = re.sub(r'\sid="(?:graph|node|edge|clust)\d+"', "", svg)  # ids repeat across frames; nothing uses them
     m = re.match(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"', svg)
     if m:
@@ -422,13 +423,15 @@ def _inline(svg: str, node_id: str) -> str:
 _WRAPPER = re.compile(r'^(?:<g class="(?:node|edge|cluster)[^"]*">|</g>|<title>.*</title>)$')
 
 
-def _share(prefix: str, svgs: Sequence[str]) -> tuple[str, list[str]]:
+def _share(prefix: str, svgs: Sequence[str], current: Sequence[str]) -> tuple[str, list[str]]:
     """Frames that draw their common parts from one hidden SVG: ``(hidden svg, frame svgs)``.
 
     Frames of one layout share every line but a few texts and styles; the shared runs are
     defined once and drawn with ``<use>``, which needs no script, so a page of 40 frames is
     about a tenth of the size. The node and edge groups are flattened so that each run is
-    well formed; drawing order, and so what covers what, stays that of Graphviz.
+    well formed; drawing order, and so what covers what, stays that of Graphviz. The
+    highlighted node keeps its group (``class="node current"``, its id as title), so a
+    reader, a test or a stylesheet can find it.
     """
     split = [s.split("\n") for s in svgs]
     if len(split) < 2 or len({len(lines) for lines in split}) != 1:
@@ -445,23 +448,52 @@ def _share(prefix: str, svgs: Sequence[str]) -> tuple[str, list[str]]:
     body = [i for i in range(top, end) if not _WRAPPER.match(first[i])]
     if any(not (first[i].startswith("<") and first[i].endswith(">")) for i in body):
         return "", list(svgs)
+    member: dict[int, str] = {}  # line -> the node whose group holds it
+    node = None
+    for i in range(top, end):
+        m = re.match(r"<title>(.*)</title>$", first[i])
+        if m and first[i - 1].startswith('<g class="node'):
+            node = html.unescape(m.group(1))
+        elif first[i] == "</g>" or first[i].startswith("<g "):
+            node = None
+        elif node is not None:
+            member[i] = node
+    lit = set(current)
+
+    def key(i: int) -> str | None:  # runs never cross the edge of a group that is highlighted in some frame
+        return member.get(i) if member.get(i) in lit else None
+
     static = {i for i in body if all(lines[i] == first[i] for lines in split)}
     runs: list[list[int]] = []  # runs of lines every frame shares; any other line is a run of its own
     for i in body:
-        if i in static and runs and runs[-1][-1] in static:
+        if i in static and runs and runs[-1][-1] in static and key(runs[-1][-1]) == key(i):
             runs[-1].append(i)
         else:
             runs.append([i])
-    defs, out = [], [[] for _ in split]
+    defs: list[str] = []
+    middles: list[list[tuple[str, str | None]]] = [[] for _ in split]
     for r in runs:
         # a line that varies is shared in the look most frames give it (a node is highlighted
         # in one frame, and its gradient is final in most)
         common = Counter(lines[r[0]] for lines in split).most_common(1)[0][0] if r[0] not in static else None
         use = f'<use href="#{prefix}c{len(defs)}"/>'
         defs.append(f'<g id="{prefix}c{len(defs)}">' + (common or "\n".join(first[i] for i in r)) + "</g>")
-        for lines, middle in zip(split, out):
-            middle.append(use if common is None or lines[r[0]] == common else lines[r[0]])
-    frames = ["\n".join(lines[:top] + middle + lines[end:]) for lines, middle in zip(split, out)]
+        for lines, middle in zip(split, middles):
+            middle.append((use if common is None or lines[r[0]] == common else lines[r[0]], key(r[0])))
+    frames = []
+    for lines, middle, lit_node in zip(split, middles, current):
+        parts, inside = [], False
+        for piece, owner in middle:
+            if inside and owner != lit_node:
+                parts.append("</g>")
+                inside = False
+            if not inside and owner == lit_node:
+                parts.append(f'<g class="node current">\n<title>{html.escape(lit_node)}</title>')
+                inside = True
+            parts.append(piece)
+        if inside:
+            parts.append("</g>")
+        frames.append("\n".join(lines[:top] + parts + lines[end:]))
     hidden = ('<svg width="0" height="0" style="position:absolute" aria-hidden="true" focusable="false"><defs>'
               + "\n".join(defs) + "</defs></svg>")
     return hidden, frames
