@@ -40,7 +40,7 @@ def wide(terms=12):
 def node_texts(svg):
     """{node id: [its texts]} and the id of the highlighted node, read from a frame's SVG."""
     texts, current = {}, None
-    for cls, title, inner in re.findall(r'<g class="(node[^"]*)">\s*<title>([^<]*)</title>(.*?)</g>', svg, re.S):
+    for cls, title, inner in re.findall(r'<g class="(node[^"]*)">\s*<title>([^<]*)</title>(.*?)</g>', svg, re.DOTALL):
         texts[title] = [html.unescape(t) for t in re.findall(r"<text[^>]*>(.*?)</text>", inner)]
         if "current" in cls:
             current = title
@@ -83,7 +83,7 @@ def test_each_frame_shows_the_gradients_of_that_moment_and_highlights_its_node()
     assert end["v0"] == ["x", "data 2", f"grad {x.grad:.4g}"] and end["v1"][-1] == f"grad {w.grad:.4g}"
     for f in fb.frames:  # exactly one node is highlighted, drawn in the highlight colour
         assert f.svg.count('class="node current"') == 1
-        highlighted = re.search(r'class="node current">.*?</g>', f.svg, re.S).group(0)
+        highlighted = re.search(r'class="node current">.*?</g>', f.svg, re.DOTALL).group(0)
         assert 'stroke="#dd6b20"' in highlighted and 'stroke-width="3"' in highlighted
 
 
@@ -113,7 +113,7 @@ def test_page_is_self_contained_and_its_svgs_scale_to_the_page(tmp_path):
     assert text.startswith("<!DOCTYPE html>") and text.count("<script>") == 1
     assert not re.search(r"(src|href)=\"(https?:)?//", text) and "<link" not in text and "import " not in text
     assert text.count('<figure class="mgl-frame"') == len(fb) == 37
-    frames = re.findall(r"<figure.*?</figure>", text, re.S)
+    frames = re.findall(r"<figure.*?</figure>", text, re.DOTALL)
     assert all('<svg width="100%" style="max-width:' in f and "viewBox=" in f for f in frames)
     # the shared parts are drawn with <use>, so 37 frames of a 61-value graph stay small
     assert len(text) < 0.3 * sum(len(f.svg) for f in fb.frames)
