@@ -1,5 +1,6 @@
 """Shared test settings: the graphviz and browser markers skip without their programs locally, and fail in CI."""
 
+import functools
 import importlib.util
 import os
 import shutil
@@ -13,36 +14,24 @@ settings.load_profile("default")
 CHROMIUM = "/usr/bin/chromium"
 
 
-def _missing_browser() -> str:
+@functools.cache
+def _missing() -> dict[str, str]:
+    """For each marker, what its tests lack on this machine ('' when nothing)."""
+    browser = ""
     if importlib.util.find_spec("playwright") is None:
-        return "the playwright package (pip install -e '.[test]')"
-    if not os.access(CHROMIUM, os.X_OK):
-        return f"Chromium at {CHROMIUM} (apt-get install chromium)"
-    return ""
-
-
-def pytest_collection_modifyitems(config, items):
-    in_ci = os.environ.get("CI", "").lower() == "true"
-    missing = {
+        browser = "the playwright package (pip install -e '.[test]')"
+    elif not os.access(CHROMIUM, os.X_OK):
+        browser = f"Chromium at {CHROMIUM} (apt-get install chromium)"
+    return {
         "graphviz": "" if shutil.which("dot") else "the Graphviz 'dot' program (apt-get install graphviz)",
-        "browser": _missing_browser(),
+        "browser": browser,
     }
-    for marker, what in missing.items():
-        if not what:
-            continue
-        for item in items:
-            if marker in item.keywords:
-                if in_ci:
-                    item.add_marker(pytest.mark.usefixtures(f"_{marker}_required_in_ci"))
-                else:
-                    item.add_marker(pytest.mark.skip(reason=f"needs {what}"))
 
 
-@pytest.fixture
-def _graphviz_required_in_ci():
-    pytest.fail("CI=true but the Graphviz 'dot' program is missing: .ci/run must install it", pytrace=False)
-
-
-@pytest.fixture
-def _browser_required_in_ci():
-    pytest.fail(f"CI=true but the browser tests lack {_missing_browser()}: .ci/run must install it", pytrace=False)
+def pytest_runtest_setup(item):
+    # decided at setup, not collection: a usefixtures marker added after collection never runs
+    for marker, what in _missing().items():
+        if what and marker in item.keywords:
+            if os.environ.get("CI", "").lower() == "true":
+                pytest.fail(f"CI=true but this test needs {what}: .ci/run must install it", pytrace=False)
+            pytest.skip(f"needs {what}")
