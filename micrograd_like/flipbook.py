@@ -214,9 +214,9 @@ def flipbook(root: Value, *, link: str | None = "step", **draw_options: Any) -> 
     frames = []
     for k, (svg, node) in enumerate(zip(svgs, nodes)):
         node_id = f"v{index[id(node)]}"
-        step = steps[k - 1] if k else None
-        caption = _caption(k, len(steps), step, rname, root, index)
-        frames.append(Frame(caption, _inline(svg, node_id), node_id, step))
+        shown = steps[k - 1] if k else None
+        caption = _caption(k, len(steps), shown, rname, root, index)
+        frames.append(Frame(caption, _inline(svg, node_id), node_id, shown))
     return Flipbook(frames, link=link, title=f"backprop of {rname}")
 
 
@@ -281,7 +281,8 @@ def _node_attrs(line: str) -> tuple[str, dict[str, str]] | None:
 
 def _split_body(g: graphviz.Digraph) -> tuple[list[str], dict[str, dict[str, str]]]:
     """The graph's non-node lines (edges, clusters) and its node attributes by id."""
-    rest, nodes = [], {}
+    rest: list[str] = []
+    nodes: dict[str, dict[str, str]] = {}
     for line in g.body:
         parsed = _node_attrs(line)
         if parsed is None:
@@ -320,8 +321,8 @@ def _restyle(group: str, attrs: Mapping[str, str], node_id: str) -> str:
         raise _NoFastPath("gradient or translucent colour")
     stroke = attrs.get("color", "black")
     fill = attrs.get("fillcolor") or attrs.get("color") or "lightgrey"
-    width = attrs.get("penwidth", "1")
-    width = None if float(width) == 1.0 else width
+    pen = attrs.get("penwidth", "1")
+    width = None if float(pen) == 1.0 else pen
     dash = "5,2" if "dashed" in style else ("1,5" if "dotted" in style else None)
     pieces = _label_pieces(attrs.get("label", node_id), attrs.get("shape", "ellipse"))
     texts = _TEXT.findall(group)
