@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from .engine import Value, _start_backward, topological_order
+from .flipbook import flipbook  # noqa: F401  (re-exported: the kernel-free stepper lives in its own module)
 
 __all__ = ["EdgeStep", "Step", "backward_steps", "explain", "step_svgs", "stepper"]
 

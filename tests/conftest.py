@@ -1,5 +1,7 @@
-"""Shared test settings: the graphviz marker skips without `dot` locally, and fails in CI."""
+"""Shared test settings: the graphviz and browser markers skip without their programs locally, and fail in CI."""
 
+import functools
+import importlib.util
 import os
 import shutil
 
@@ -9,19 +11,27 @@ from hypothesis import settings
 settings.register_profile("default", deadline=None)
 settings.load_profile("default")
 
-
-def pytest_collection_modifyitems(config, items):
-    if shutil.which("dot"):
-        return
-    in_ci = os.environ.get("CI", "").lower() == "true"
-    for item in items:
-        if "graphviz" in item.keywords:
-            if in_ci:
-                item.add_marker(pytest.mark.usefixtures("_dot_required_in_ci"))
-            else:
-                item.add_marker(pytest.mark.skip(reason="needs the Graphviz 'dot' program (apt-get install graphviz)"))
+CHROMIUM = "/usr/bin/chromium"
 
 
-@pytest.fixture
-def _dot_required_in_ci():
-    pytest.fail("CI=true but the Graphviz 'dot' program is missing: .ci/run must install it", pytrace=False)
+@functools.cache
+def _missing() -> dict[str, str]:
+    """For each marker, what its tests lack on this machine ('' when nothing)."""
+    browser = ""
+    if importlib.util.find_spec("playwright") is None:
+        browser = "the playwright package (pip install -e '.[test]')"
+    elif not os.access(CHROMIUM, os.X_OK):
+        browser = f"Chromium at {CHROMIUM} (apt-get install chromium)"
+    return {
+        "graphviz": "" if shutil.which("dot") else "the Graphviz 'dot' program (apt-get install graphviz)",
+        "browser": browser,
+    }
+
+
+def pytest_runtest_setup(item):
+    # decided at setup, not collection: a usefixtures marker added after collection never runs
+    for marker, what in _missing().items():
+        if what and marker in item.keywords:
+            if os.environ.get("CI", "").lower() == "true":
+                pytest.fail(f"CI=true but this test needs {what}: .ci/run must install it", pytrace=False)
+            pytest.skip(f"needs {what}")

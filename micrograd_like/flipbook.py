@@ -1,0 +1,611 @@
+"""The backprop flipbook: one frame per backward step, saved as one HTML file that needs no kernel."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import itertools
+import os
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .engine import Value, topological_order
+
+if TYPE_CHECKING:  # graphviz is imported lazily so that `import micrograd_like` stays cheap
+    import graphviz
+
+    from .trace import Step
+
+__all__ = ["Flipbook", "Frame", "flipbook", "save_steps"]
+
+GIF_HINT = "writing a GIF needs Pillow and cairosvg: pip install 'micrograd_like[gif]'"
+_LINK = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
+_renders = itertools.count()  # numbers each rendering, so two copies on one page get distinct ids
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.4g}"
+
+
+def _name(v: Value, index: Mapping[int, int]) -> str:
+    """The name a node has in the pictures; ``index`` maps id(v) to its place in topological order.
+
+    A seam: when viz gains one public naming function, call it here so that the flipbook,
+    draw_graph and explain give a node the same name.
+    """
+    return v.label or f"v{index[id(v)]}"
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One picture of the flipbook: the caption (plain text, one line per fact) and the inline SVG."""
+
+    caption: str
+    svg: str
+    node_id: str  # the DOT id of the highlighted node (v0, v1, ... as in draw_graph)
+    step: Step | None  # None for the seed frame
+
+
+class Flipbook:
+    """Frames of a backward pass; shows itself in Jupyter and saves as one self-contained HTML file.
+
+    ``len(fb)`` is the number of frames (the seed, then one per non-leaf node).
+    ``fb.save("backprop.html")`` writes the page; ``fb.save("backprop.gif")`` an animated GIF.
+    """
+
+    def __init__(self, frames: Sequence[Frame], link: str | None = "step", title: str = "backprop") -> None:
+        if link is not None and not _LINK.match(link):
+            raise ValueError(f"flipbook: link must be a word like 'step' or 'neuron' (letters, digits, _ or -), "
+                             f"got {link!r}")
+        self.frames = list(frames)
+        self.link = link
+        self.title = title
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    def __repr__(self) -> str:
+        return f"<Flipbook of {len(self.frames)} frames>"
+
+    def html(self, standalone: bool = False) -> str:
+        """The flipbook as an HTML fragment (or a whole page): frames, controls and a small script.
+
+        Without JavaScript every frame shows, one under another with its caption; the
+        script hides all but the current one and adds the controls.
+        """
+        digest = hashlib.sha1("".join(f.caption for f in self.frames).encode()).hexdigest()[:8]
+        fid = f"mglfb-{digest}-{next(_renders)}"
+        n = len(self.frames)
+        shared, svgs = _share(f"{fid}-", [f.svg for f in self.frames], [f.node_id for f in self.frames])
+        figures = []
+        for i, (f, svg) in enumerate(zip(self.frames, svgs)):
+            lines = "".join(f"<div>{html.escape(line)}</div>" for line in f.caption.split("\n"))
+            figures.append(f'<figure class="mgl-frame" data-step="{i}" data-node="{f.node_id}">'
+                           f'<figcaption>{lines}</figcaption>{svg}</figure>')
+        controls = (
+            '<div class="mgl-controls" hidden>'
+            '<button type="button" class="mgl-prev" aria-label="previous step">&#9664; previous</button>'
+            f'<input type="range" class="mgl-slider" min="0" max="{max(n - 1, 0)}" value="0" step="1" '
+            'aria-label="step">'
+            '<button type="button" class="mgl-next" aria-label="next step">next &#9654;</button>'
+            f'<span class="mgl-count">step 0 of {n - 1}</span></div>'
+        )
+        style = (
+            f"<style>#{fid}{{font-family:Helvetica,Arial,sans-serif;max-width:100%;outline:none}}"
+            f"#{fid} [hidden]{{display:none!important}}"
+            f"#{fid} .mgl-controls{{display:flex;gap:.5em;align-items:center;margin:.3em 0}}"
+            f"#{fid} .mgl-slider{{flex:1;max-width:24em}}"
+            f"#{fid} figure{{margin:.4em 0 1.2em 0}}"
+            f"#{fid} figcaption{{font-family:Menlo,Consolas,monospace;font-size:13px;line-height:1.45;"
+            "white-space:pre-wrap;margin-bottom:.3em}"
+            f"#{fid} figcaption div:first-child{{font-weight:bold}}"
+            f"#{fid}:focus-within{{box-shadow:0 0 0 2px #bee3f8}}</style>"
+        )
+        link = self.link or ""
+        body = (f'<div class="mgl-flipbook" id="{fid}" data-fb="{fid}" data-link="{link}" '
+                f'data-standalone="{int(standalone)}" tabindex="0">{style}{shared}{controls}{"".join(figures)}</div>'
+                f"<script>{_SCRIPT.replace('__ID__', fid)}</script>")
+        if not standalone:
+            return body
+        return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+                f"<title>{html.escape(self.title)}</title></head><body>\n{body}\n</body></html>\n")
+
+    def _repr_html_(self) -> str:
+        return self.html()
+
+    def save(self, path: str | os.PathLike[str], **gif_options: Any) -> str:
+        """Write ``path``: one self-contained HTML page (``.html``/``.htm``) or an animated GIF (``.gif``).
+
+        The page embeds every frame and its script: no network, no kernel; open it in any
+        browser, put it on a course site, or link one step with ``page.html#step=5``.
+        """
+        path = os.fspath(path)
+        ext = os.path.splitext(path)[1].lower()
+        if ext == ".gif":
+            return self.to_gif(path, **gif_options)
+        if gif_options:
+            raise TypeError(f"Flipbook.save: {sorted(gif_options)} are options for a .gif, not for {ext or path!r}")
+        if ext not in (".html", ".htm"):
+            raise ValueError(f"Flipbook.save: cannot tell the format of {path!r}; use .html or .gif")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(self.html(standalone=True))
+        return path
+
+    def to_gif(self, path: str | os.PathLike[str], seconds: float = 1.5, max_width: int = 1200) -> str:
+        """Write an animated GIF of the frames, each with its caption above the graph.
+
+        ``seconds`` per frame (the seed and the last frame stay twice as long);
+        the pictures are scaled down to at most ``max_width`` pixels. Needs the ``gif`` extra.
+        """
+        if seconds <= 0 or max_width < 100:
+            raise ValueError(f"to_gif: seconds must be > 0 and max_width >= 100, got {seconds!r}, {max_width!r}")
+        images = [_frame_image(f, max_width) for f in self.frames]
+        if not images:
+            raise ValueError("to_gif: the flipbook has no frames")
+        from PIL import Image
+
+        width = max(im.width for im in images)
+        height = max(im.height for im in images)
+        padded = []
+        for im in images:
+            canvas = Image.new("RGB", (width, height), "white")
+            canvas.paste(im, (0, 0))
+            # one shared palette would blur the orange highlight; an adaptive one per frame keeps it
+            padded.append(canvas.convert("P", palette=Image.Palette.ADAPTIVE, colors=64))
+        ms = int(seconds * 1000)
+        durations = [ms] * len(padded)
+        durations[0] = durations[-1] = 2 * ms
+        padded[0].save(os.fspath(path), save_all=True, append_images=padded[1:], duration=durations, loop=0,
+                       optimize=True, disposal=1)
+        return os.fspath(path)
+
+
+def flipbook(root: Value, *, link: str | None = "step", **draw_options: Any) -> Flipbook:
+    """Run ``root.backward()`` one step at a time and draw each step: a Flipbook of frames.
+
+    Frame 0 is the seed, dL/dL = 1; frame k shows backward step k-1: the node whose
+    gradient is final (highlighted), and for each parent the chain rule with numbers,
+    contribution = dL/dnode * dnode/dparent, and the parent's grad after it. Afterwards
+    the gradients are those of ``root.backward()``. Graphviz lays the graph out once;
+    the frames differ in text and highlight only, so nodes never move between frames.
+    ``link`` names the step in the page address (``#step=5``); on a page with several
+    flipbooks the first with a given link owns it; give others their own (``link="neuron"``,
+    ``#neuron=2``) or ``None``. ``draw_options`` go to ``viz.draw_graph``.
+    """
+    from .trace import backward_steps
+    from .viz import INSTALL_HINT, _graphviz, draw_graph
+
+    if not isinstance(root, Value):
+        raise TypeError(f"flipbook: root must be a Value, got {type(root).__name__}")
+    if "highlight" in draw_options:
+        raise TypeError("flipbook: highlight is chosen per frame (the current node); do not pass it")
+    gv = _graphviz()
+    order = topological_order(root)
+    index = {id(v): i for i, v in enumerate(order)}
+    before = [v.grad for v in order]
+    steps = list(backward_steps(root))
+    final = [v.grad for v in order]
+
+    # Replay the pass: set each frame's gradients, let draw_graph describe the frame (no Graphviz
+    # run), and keep the final gradients when done.
+    graphs: list[graphviz.Digraph] = []
+    try:
+        for v, b in zip(order, before):
+            v.grad = b if v.is_leaf else 0.0
+        root.grad = final[-1]  # the seed; nothing passes a gradient back to the root
+        graphs.append(draw_graph(root, highlight={root}, **draw_options))
+        for step in steps:
+            for e in step.edges:
+                e.parent.grad = e.parent_grad
+            graphs.append(draw_graph(root, highlight={step.node}, **draw_options))
+    finally:
+        for v, g in zip(order, final):
+            v.grad = g
+    try:
+        svgs = _render(graphs, gv)
+    except gv.ExecutableNotFound:
+        raise RuntimeError(INSTALL_HINT) from None
+    rname = _name(root, index)
+    nodes = [root] + [s.node for s in steps]
+    frames = []
+    for k, (svg, node) in enumerate(zip(svgs, nodes)):
+        node_id = f"v{index[id(node)]}"
+        shown = steps[k - 1] if k else None
+        caption = _caption(k, len(steps), shown, rname, root, index)
+        frames.append(Frame(caption, _inline(svg, node_id), node_id, shown))
+    return Flipbook(frames, link=link, title=f"backprop of {rname}")
+
+
+def save_steps(root: Value, path: str | os.PathLike[str], **draw_options: Any) -> str:
+    """Write the flipbook of ``root``'s backward pass to ``path``: ``.html`` page or ``.gif`` animation."""
+    ext = os.path.splitext(os.fspath(path))[1].lower()
+    if ext not in (".html", ".htm", ".gif"):
+        raise ValueError(f"save_steps: cannot tell the format of {os.fspath(path)!r}; use .html or .gif")
+    if ext == ".gif":
+        _gif_modules()  # fail before the work, with the name of the extra
+    return flipbook(root, **draw_options).save(path)
+
+
+def _caption(k: int, n: int, step: Step | None, rname: str, root: Value, index: Mapping[int, int]) -> str:
+    d = f"d{rname}"
+    if step is None:
+        return (f"step 0 of {n}: the seed, {d}/d{rname} = 1\n"
+                f"{rname} = {_fmt(root.data)}; backward starts at the output with gradient 1")
+    node = step.node
+    name = _name(node, index)
+    args = [_name(p, index) for p in node.parents]
+    shown = ", ".join(args[:6]) + (f", ... ({len(args)} inputs)" if len(args) > 6 else "")
+    lines = [(f"step {k} of {n}: {name} = {node.op}({shown}) = {_fmt(node.data)}, its gradient is final: "
+              f"{d}/d{name} = {_fmt(step.grad)}")]
+    for e in step.edges:
+        p = _name(e.parent, index)
+        lines.append(f"  to {p}: {d}/d{name} * d{name}/d{p} = {_fmt(step.grad)} * {_fmt(e.local)} = "
+                     f"{_fmt(e.contribution)}, {p}.grad is now {_fmt(e.parent_grad)}")
+    if not step.edges:
+        lines.append("  (no parents: nothing to pass on)")
+    return "\n".join(lines)
+
+
+# ---- rendering: one Graphviz layout, then each frame is the layout SVG with its text and styles rewritten
+
+class _NoFastPath(Exception):
+    """A frame differs from the layout in a way the text rewrite does not cover."""
+
+
+_NODE_LINE = re.compile(r'^\s*([A-Za-z_][A-Za-z0-9_]*|"(?:[^"\\]|\\.)*")\s*\[(.*)\]\s*$', re.DOTALL)
+_ATTR = re.compile(r'([A-Za-z_]+)=("(?:[^"\\]|\\.)*"|[^\s\]]+)')
+_GROUP = re.compile(r'(<g id="node\d+" class="node">\s*<title>([^<]*)</title>)(.*?)(</g>)', re.DOTALL)
+_SHAPE = re.compile(r"<(path|polygon|ellipse|polyline)\b([^>]*?)/>")
+_TEXT = re.compile(r"<text\b([^>]*)>(.*?)</text>", re.DOTALL)
+
+
+def _node_attrs(line: str) -> tuple[str, dict[str, str]] | None:
+    if "->" in line or "--" in line:
+        return None
+    m = _NODE_LINE.match(line)
+    if not m:
+        return None
+    attrs = {}
+    for key, value in _ATTR.findall(m.group(2)):
+        if value.startswith("<"):
+            raise _NoFastPath("HTML-like label")
+        if value.startswith('"'):
+            value = value[1:-1].replace('\\"', '"')
+        attrs[key] = value
+    return m.group(1).strip('"'), attrs
+
+
+def _split_body(g: graphviz.Digraph) -> tuple[list[str], dict[str, dict[str, str]]]:
+    """The graph's non-node lines (edges, clusters) and its node attributes by id."""
+    rest: list[str] = []
+    nodes: dict[str, dict[str, str]] = {}
+    for line in g.body:
+        parsed = _node_attrs(line)
+        if parsed is None:
+            rest.append(line)
+        else:
+            nodes.setdefault(parsed[0], {}).update(parsed[1])
+    return rest, nodes
+
+
+def _label_pieces(label: str, shape: str) -> list[str]:
+    """The texts Graphviz draws for a label, in drawing order (record fields, or lines)."""
+    if shape in ("record", "Mrecord"):
+        inner = label.strip()
+        if inner.startswith("{") and inner.endswith("}"):
+            inner = inner[1:-1]
+        if re.search(r"(?<!\\)[{}<>]", inner):
+            raise _NoFastPath("nested record or port")
+        fields = re.split(r"(?<!\\)\|", inner)
+        return [re.sub(r"\\(.)", r"\1", f).strip() for f in fields]
+    lines = re.split(r"\\[nlr]", label)
+    if lines and lines[-1] == "" and len(lines) > 1:
+        lines.pop()
+    return [re.sub(r"\\(.)", r"\1", s) for s in lines]
+
+
+def _set(attrs: str, key: str, value: str | None) -> str:
+    attrs = re.sub(rf'\s{key}="[^"]*"', "", attrs)
+    return attrs if value is None else f' {key}="{value}"' + attrs
+
+
+def _restyle(group: str, attrs: Mapping[str, str], node_id: str) -> str:
+    """The SVG of one node group with the label texts and line/fill styles that ``attrs`` give."""
+    style = attrs.get("style", "")
+    colors = [attrs.get(k, "") for k in ("color", "fillcolor", "fontcolor")]
+    if any(":" in c or (c.startswith("#") and len(c) == 9) for c in colors):
+        raise _NoFastPath("gradient or translucent colour")
+    stroke = attrs.get("color", "black")
+    fill = attrs.get("fillcolor") or attrs.get("color") or "lightgrey"
+    pen = attrs.get("penwidth", "1")
+    width = None if float(pen) == 1.0 else pen
+    dash = "5,2" if "dashed" in style else ("1,5" if "dotted" in style else None)
+    pieces = _label_pieces(attrs.get("label", node_id), attrs.get("shape", "ellipse"))
+    texts = _TEXT.findall(group)
+    if len(texts) != len(pieces):
+        raise _NoFastPath("label pieces do not match the drawn texts")
+
+    first = [True]
+
+    def shape(m: re.Match[str]) -> str:
+        a = m.group(2)
+        if first[0] and m.group(1) != "polyline":
+            a = _set(a, "fill", fill if "filled" in style else "none")
+        first[0] = False
+        a = _set(a, "stroke-dasharray", dash)
+        a = _set(a, "stroke-width", width)
+        a = _set(a, "stroke", stroke)
+        return f"<{m.group(1)}{a}/>"
+
+    group = _SHAPE.sub(shape, group)
+    it = iter(pieces)
+
+    def text(m: re.Match[str]) -> str:
+        a = _set(m.group(1), "fill", attrs.get("fontcolor"))
+        return f"<text{a}>{html.escape(next(it), quote=False)}</text>"
+
+    return _TEXT.sub(text, group)
+
+
+def _render(graphs: Sequence[graphviz.Digraph], gv: Any) -> list[str]:
+    """SVG text of each graph: one Graphviz layout when the graphs differ only in node labels and styles.
+
+    Falls back to one Graphviz run per graph when they differ in anything else.
+    """
+    if not graphs:
+        return []
+    try:
+        parts = [_split_body(g) for g in graphs]
+        rest0 = parts[0][0]
+        if any(rest != rest0 or nodes.keys() != parts[0][1].keys() for rest, nodes in parts):
+            raise _NoFastPath("the frames differ in edges or clusters")
+        # lay out with each node's widest label of all frames, so no text outgrows its box
+        widest = {nid: max((nodes[nid].get("label", "") for _, nodes in parts), key=len) for nid in parts[0][1]}
+        layout = graphs[-1].copy()
+        layout.body = [_with_label(line, widest) for line in graphs[-1].body]
+        base = layout.pipe(format="svg").decode("utf-8")
+        segments: list[str | tuple[str, str, str, str]] = []
+        pos = 0
+        for m in _GROUP.finditer(base):
+            segments.append(base[pos:m.start()])
+            segments.append((html.unescape(m.group(2)), m.group(1), m.group(3), m.group(4)))
+            pos = m.end()
+        segments.append(base[pos:])
+        # Every node is rewritten from its attributes (one spelling of each line, so that lines
+        # that look alike are alike and can be shared); a node looks the same in most frames,
+        # so each look is rewritten once.
+        looks: dict[tuple[str, tuple[tuple[str, str], ...]], str] = {}
+        out = []
+        for _, nodes in parts:
+            pieces = []
+            for seg in segments:
+                if isinstance(seg, str):
+                    pieces.append(seg)
+                    continue
+                nid, head, inner, tail = seg
+                if nid in nodes:
+                    key = (nid, tuple(sorted(nodes[nid].items())))
+                    if key not in looks:
+                        looks[key] = _restyle(inner, nodes[nid], nid)
+                    inner = looks[key]
+                pieces.append(head + inner + tail)
+            out.append("".join(pieces))
+        return out
+    except _NoFastPath:
+        return [g.pipe(format="svg").decode("utf-8") for g in graphs]
+
+
+def _with_label(line: str, labels: Mapping[str, str]) -> str:
+    parsed = _node_attrs(line)
+    if parsed is None or "label" not in parsed[1]:
+        return line
+    new = labels[parsed[0]].replace('"', '\\"')
+    return re.sub(r'label=("(?:[^"\\]|\\.)*"|[^\s\]]+)', lambda _: f'label="{new}"', line, count=1)
+
+
+def _inline(svg: str, node_id: str) -> str:
+    """Graphviz's SVG made fit for inlining many times in one page, scaled to the page width."""
+    svg = svg[svg.index("<svg"):]
+    svg = re.sub(r"<!--.*?-->\n?", "", svg, flags=re.DOTALL)
+    svg = re.sub(r'\sid="(?:graph|node|edge|clust)\d+"', "", svg)  # ids repeat across frames; nothing uses them
+    m = re.match(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"', svg)
+    if m:
+        # width 100% with the viewBox kept scales the picture down to a narrow page, never up past its size
+        svg = svg.replace(m.group(0), f'<svg width="100%" style="max-width:{m.group(1)}pt;height:auto" '
+                                      f'data-width="{m.group(1)}" data-height="{m.group(2)}"', 1)
+    return re.sub(rf'<g class="node">(\s*<title>{re.escape(node_id)}</title>)', r'<g class="node current">\1',
+                  svg, count=1)
+
+
+_WRAPPER = re.compile(r'^(?:<g class="(?:node|edge|cluster)[^"]*">|</g>|<title>.*</title>)$')
+
+
+def _share(prefix: str, svgs: Sequence[str], current: Sequence[str]) -> tuple[str, list[str]]:
+    """Frames that draw their common parts from one hidden SVG: ``(hidden svg, frame svgs)``.
+
+    Frames of one layout share every line but a few texts and styles; the shared runs are
+    defined once and drawn with ``<use>``, which needs no script, so a page of 40 frames is
+    about a tenth of the size. The node and edge groups are flattened so that each run is
+    well formed; drawing order, and so what covers what, stays that of Graphviz. The
+    highlighted node keeps its group (``class="node current"``, its id as title), so a
+    reader, a test or a stylesheet can find it.
+    """
+    split = [s.split("\n") for s in svgs]
+    if len(split) < 2 or len({len(lines) for lines in split}) != 1:
+        return "", list(svgs)
+    first = split[0]
+    try:
+        top = next(i for i, line in enumerate(first) if line.startswith('<g class="graph"'))
+        end = max(i for i, line in enumerate(first) if line == "</g>")
+    except (StopIteration, ValueError):
+        return "", list(svgs)
+    top += 1
+    while first[top].startswith(("<title>", "<polygon fill=\"white\"")):
+        top += 1  # the graph's title and white background stay in each frame
+    body = [i for i in range(top, end) if not _WRAPPER.match(first[i])]
+    if any(not (first[i].startswith("<") and first[i].endswith(">")) for i in body):
+        return "", list(svgs)
+    member: dict[int, str] = {}  # line -> the node whose group holds it
+    node = None
+    for i in range(top, end):
+        m = re.match(r"<title>(.*)</title>$", first[i])
+        if m and first[i - 1].startswith('<g class="node'):
+            node = html.unescape(m.group(1))
+        elif first[i] == "</g>" or first[i].startswith("<g "):
+            node = None
+        elif node is not None:
+            member[i] = node
+    lit = set(current)
+
+    def key(i: int) -> str | None:  # runs never cross the edge of a group that is highlighted in some frame
+        return member.get(i) if member.get(i) in lit else None
+
+    static = {i for i in body if all(lines[i] == first[i] for lines in split)}
+    runs: list[list[int]] = []  # runs of lines every frame shares; any other line is a run of its own
+    for i in body:
+        if i in static and runs and runs[-1][-1] in static and key(runs[-1][-1]) == key(i):
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    defs: list[str] = []
+    middles: list[list[tuple[str, str | None]]] = [[] for _ in split]
+    for r in runs:
+        # a line that varies is shared in the look most frames give it (a node is highlighted
+        # in one frame, and its gradient is final in most)
+        common = Counter(lines[r[0]] for lines in split).most_common(1)[0][0] if r[0] not in static else None
+        use = f'<use href="#{prefix}c{len(defs)}"/>'
+        defs.append(f'<g id="{prefix}c{len(defs)}">' + (common or "\n".join(first[i] for i in r)) + "</g>")
+        for lines, middle in zip(split, middles):
+            middle.append((use if common is None or lines[r[0]] == common else lines[r[0]], key(r[0])))
+    frames = []
+    for lines, middle, lit_node in zip(split, middles, current):
+        parts, inside = [], False
+        for piece, owner in middle:
+            if inside and owner != lit_node:
+                parts.append("</g>")
+                inside = False
+            if not inside and owner == lit_node:
+                parts.append(f'<g class="node current">\n<title>{html.escape(lit_node)}</title>')
+                inside = True
+            parts.append(piece)
+        if inside:
+            parts.append("</g>")
+        frames.append("\n".join(lines[:top] + parts + lines[end:]))
+    hidden = ('<svg width="0" height="0" style="position:absolute" aria-hidden="true" focusable="false"><defs>'
+              + "\n".join(defs) + "</defs></svg>")
+    return hidden, frames
+
+
+# ---- the GIF
+
+def _gif_modules() -> tuple[Any, Any]:
+    try:
+        import cairosvg
+        from PIL import Image
+    except (ImportError, OSError) as exc:  # cairosvg raises OSError when the cairo library is missing
+        raise ImportError(f"{GIF_HINT} ({exc})") from None
+    return cairosvg, Image
+
+
+def _frame_image(frame: Frame, max_width: int) -> Any:
+    """One GIF frame: the caption drawn above the rasterised SVG."""
+    cairosvg, Image = _gif_modules()
+    from io import BytesIO
+
+    from PIL import ImageDraw, ImageFont
+
+    m = re.search(r'data-width="([\d.]+)" data-height="([\d.]+)"', frame.svg)
+    w, h = (float(m.group(1)), float(m.group(2))) if m else (800.0, 400.0)
+    scale = min(96 / 72, max_width / w)  # Graphviz measures in points; show 1 pt as 1/72 inch at 96 dpi
+    svg = re.sub(r'<svg width="100%" style="[^"]*"', f'<svg width="{w * scale:.0f}" height="{h * scale:.0f}"',
+                 frame.svg, count=1)
+    graph = Image.open(BytesIO(cairosvg.svg2png(bytestring=svg.encode("utf-8"), background_color="white")))
+    try:
+        font = ImageFont.load_default(size=14)
+    except TypeError:  # Pillow older than 10.1 has one fixed bitmap font
+        font = ImageFont.load_default()
+    lines = frame.caption.split("\n")
+    probe = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    line_h = 19
+    text_w = max(int(probe.textlength(line, font=font)) for line in lines) + 24
+    width = max(graph.width, min(text_w, max_width))
+    image = Image.new("RGB", (width, graph.height + line_h * len(lines) + 20), "white")
+    draw = ImageDraw.Draw(image)
+    for i, line in enumerate(lines):
+        draw.text((12, 10 + i * line_h), line, fill="#1a202c" if i else "#c05621", font=font)
+    image.paste(graph.convert("RGB"), (0, line_h * len(lines) + 16))
+    return image
+
+
+_SCRIPT = r"""(function () {
+  var id = "__ID__", box = null, boxes = document.querySelectorAll('div.mgl-flipbook[data-fb="' + id + '"]');
+  for (var b = 0; b < boxes.length; b++) { if (!boxes[b].mglShow) { box = boxes[b]; break; } }
+  if (!box) return;
+  var frames = box.querySelectorAll(".mgl-frame"), n = frames.length, current = 0;
+  var slider = box.querySelector(".mgl-slider"), count = box.querySelector(".mgl-count");
+  var prev = box.querySelector(".mgl-prev"), next = box.querySelector(".mgl-next");
+  // the first flipbook on the page with a given link name owns that part of the address
+  var key = box.getAttribute("data-link"), owners = window.mglFlipbookLinks = window.mglFlipbookLinks || {};
+  if (key && owners[key] && owners[key] !== box && document.contains(owners[key])) key = "";
+  if (key) owners[key] = box;
+  function fromHash() {
+    if (!key) return null;
+    var v = new URLSearchParams(location.hash.slice(1)).get(key);
+    return v !== null && /^\d+$/.test(v) ? parseInt(v, 10) : null;
+  }
+  function show(i, follow) {
+    current = Math.max(0, Math.min(n - 1, i));
+    for (var k = 0; k < n; k++) frames[k].hidden = k !== current;
+    slider.value = current;
+    count.textContent = "step " + current + " of " + (n - 1);
+    prev.disabled = current === 0;
+    next.disabled = current === n - 1;
+    box.setAttribute("data-step", current);
+    if (follow && key) {
+      var p = new URLSearchParams(location.hash.slice(1));
+      p.set(key, current);
+      try { history.replaceState(history.state, "", "#" + p.toString()); } catch (e) { /* sandboxed frame */ }
+    }
+  }
+  box.mglShow = function (i) { show(i, true); };
+  box.mglStep = function (d) { show(current + d, true); };
+  prev.addEventListener("click", function () { box.mglStep(-1); });
+  next.addEventListener("click", function () { box.mglStep(1); });
+  slider.addEventListener("input", function () { show(parseInt(slider.value, 10), true); });
+  function keyStep(e) {
+    if (e.key === "ArrowRight" || e.key === "ArrowDown") return 1;
+    if (e.key === "ArrowLeft" || e.key === "ArrowUp") return -1;
+    return 0;
+  }
+  box.addEventListener("keydown", function (e) {
+    var d = keyStep(e);
+    if (!d || e.target === slider || e.altKey || e.ctrlKey || e.metaKey) return;
+    e.preventDefault();
+    box.mglStep(d);
+  });
+  function activate() { window.mglFlipbookActive = box; }
+  box.addEventListener("pointerdown", activate);
+  box.addEventListener("focusin", activate);
+  if (!window.mglFlipbookKeys) {
+    // keys pressed with nothing focused go to the flipbook clicked last (on its own page: the first one)
+    window.mglFlipbookKeys = true;
+    document.addEventListener("keydown", function (e) {
+      var a = document.activeElement, d = keyStep(e);
+      if (!d || e.defaultPrevented || e.altKey || e.ctrlKey || e.metaKey) return;
+      if (a && a !== document.body && a !== document.documentElement) return;
+      var fb = window.mglFlipbookActive;
+      if (!fb || !document.contains(fb)) fb = document.querySelector('div.mgl-flipbook[data-standalone="1"]');
+      if (!fb || !fb.mglStep) return;
+      e.preventDefault();
+      fb.mglStep(d);
+    });
+  }
+  window.addEventListener("hashchange", function () { var s = fromHash(); if (s !== null) show(s, false); });
+  box.querySelector(".mgl-controls").hidden = false;
+  var start = fromHash();
+  show(start === null ? 0 : start, false);
+})();"""

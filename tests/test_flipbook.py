@@ -1,0 +1,289 @@
+"""The flipbook: frames equal the backward steps, one layout serves every frame, and the page works in Chromium."""
+
+import html
+import re
+import struct
+import sys
+
+import pytest
+from hypothesis import given, settings
+
+import micrograd_like as mg
+from micrograd_like import flipbook as fbmod
+from micrograd_like.testing.strategies import expressions
+from micrograd_like.trace import backward_steps, flipbook
+from micrograd_like.viz import _graphviz, draw_graph
+
+pytestmark = pytest.mark.graphviz
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def neuron():
+    x, w, b = mg.Value(2.0, "x"), mg.Value(-3.0, "w"), mg.Value(6.88, "b")
+    n = x * w + b
+    out = n.tanh()
+    out.label = "L"
+    return out, (x, w, b)
+
+
+def wide(terms=12):
+    """A graph of 61 values: b + tanh(x0*w0) + ... + tanh(x11*w11)."""
+    total = mg.Value(0.0, "b")
+    for i in range(terms):
+        total = total + (mg.Value(0.1 * i + 0.3, f"x[{i}]") * mg.Value(0.09 * i - 0.5, f"w[{i}]")).tanh()
+    total.label = "L"
+    return total
+
+
+def node_texts(svg):
+    """{node id: [its texts]} and the id of the highlighted node, read from a frame's SVG."""
+    texts, current = {}, None
+    for cls, title, inner in re.findall(r'<g class="(node[^"]*)">\s*<title>([^<]*)</title>(.*?)</g>', svg, re.DOTALL):
+        texts[title] = [html.unescape(t) for t in re.findall(r"<text[^>]*>(.*?)</text>", inner)]
+        if "current" in cls:
+            current = title
+    return texts, current
+
+
+def test_frames_are_the_seed_then_one_per_backward_step_with_the_chain_rule_numbers():
+    out, (x, w, b) = neuron()
+    twin, _ = neuron()
+    steps = list(backward_steps(twin))
+    fb = flipbook(out)
+    assert len(fb) == len(fb.frames) == len(steps) + 1 == 4
+    assert fb.frames[0].caption.startswith("step 0 of 3: the seed, dL/dL = 1")
+    assert fb.frames[0].node_id == "v5" and fb.frames[0].step is None
+    for frame, step in zip(fb.frames[1:], steps):
+        head, *lines = frame.caption.split("\n")
+        assert head.endswith(f"= {step.grad:.4g}") and len(lines) == len(step.edges) > 0
+        for e, line in zip(step.edges, lines):
+            assert f"{step.grad:.4g} * {e.local:.4g} = {e.contribution:.4g}, " in line
+            assert line.endswith(f".grad is now {e.parent_grad:.4g}")
+    last = fb.frames[-1].caption.split("\n")
+    assert last[0].startswith("step 3 of 3: v2 = *(x, w) = -6")
+    assert last[1] == f"  to x: dL/dv2 * dv2/dx = {0.501:.4g} * -3 = {x.grad:.4g}, x.grad is now {x.grad:.4g}"
+    # afterwards the gradients are exactly those of backward()
+    leaves = {v.label: v.grad for v in mg.topological_order(twin) if v.is_leaf}
+    assert [x.grad, w.grad, b.grad] == [leaves["x"], leaves["w"], leaves["b"]]
+
+
+def test_each_frame_shows_the_gradients_of_that_moment_and_highlights_its_node():
+    out, (x, w, b) = neuron()
+    fb = flipbook(out)
+    first, current = node_texts(fb.frames[0].svg)
+    assert current == "v5"
+    assert first["v5"][-1] == "grad 1" and first["v0"][-1] == "grad 0" and first["v4"][-1] == "grad 0"
+    mid, current = node_texts(fb.frames[2].svg)  # after the + node: v2 and b have their grads, x and w not yet
+    assert current == "v4"
+    assert mid["v2"][-1] == mid["v3"][-1] == f"grad {b.grad:.4g}" and mid["v0"][-1] == "grad 0"
+    end, current = node_texts(fb.frames[-1].svg)
+    assert current == "v2"
+    assert end["v0"] == ["x", "data 2", f"grad {x.grad:.4g}"] and end["v1"][-1] == f"grad {w.grad:.4g}"
+    for f in fb.frames:  # exactly one node is highlighted, drawn in the highlight colour
+        assert f.svg.count('class="node current"') == 1
+        highlighted = re.search(r'class="node current">.*?</g>', f.svg, re.DOTALL).group(0)
+        assert 'stroke="#dd6b20"' in highlighted and 'stroke-width="3"' in highlighted
+
+
+def test_one_layout_draws_the_same_texts_and_highlight_as_a_graphviz_run_per_frame():
+    root = wide(4)
+    graphs = []
+    for step in backward_steps(root):
+        graphs.append(draw_graph(root, highlight={step.node}, show_local_grads=True))
+    fast = fbmod._render(graphs, _graphviz())
+    slow = [g.pipe(format="svg").decode() for g in graphs]
+    assert len(fast) == len(slow) == len(graphs) > 5
+    positions = set()
+    for f, s, g in zip(fast, slow, graphs):
+        ftexts, _ = node_texts(fbmod._inline(f, "none"))
+        stexts, _ = node_texts(fbmod._inline(s, "none"))
+        assert ftexts == stexts
+        assert f.count('stroke="#dd6b20"') == s.count('stroke="#dd6b20"') > 0
+        positions.add(tuple(re.findall(r'<text text-anchor="middle" x="([\d.-]+)"', f)[:4]))
+    assert len(positions) == 1  # nodes never move from frame to frame
+
+
+def test_page_is_self_contained_and_its_svgs_scale_to_the_page(tmp_path):
+    fb = flipbook(wide())
+    page = tmp_path / "backprop.html"
+    assert fb.save(page) == str(page)
+    text = page.read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>") and text.count("<script>") == 1
+    assert not re.search(r"(src|href)=\"(https?:)?//", text) and "<link" not in text and "import " not in text
+    assert text.count('<figure class="mgl-frame"') == len(fb) == 37
+    frames = re.findall(r"<figure.*?</figure>", text, re.DOTALL)
+    assert all('<svg width="100%" style="max-width:' in f and "viewBox=" in f for f in frames)
+    # the shared parts are drawn with <use>, so 37 frames of a 61-value graph stay small
+    assert len(text) < 0.3 * sum(len(f.svg) for f in fb.frames)
+    ids = re.findall(r'id="([^"]+)"', text)
+    assert len(ids) == len(set(ids))
+    a, b = fb._repr_html_(), fb._repr_html_()
+    assert re.search(r'id="(mglfb-[^"]+)"', a).group(1) != re.search(r'id="(mglfb-[^"]+)"', b).group(1)
+
+
+def test_bad_input_is_refused_with_a_clear_message(tmp_path):
+    out, _ = neuron()
+    with pytest.raises(TypeError, match="flipbook: root must be a Value, got float"):
+        flipbook(1.5)
+    with pytest.raises(TypeError, match="highlight"):
+        flipbook(out, highlight={out})
+    with pytest.raises(ValueError, match="link must be a word"):
+        flipbook(out, link="step 1")
+    with pytest.raises(ValueError, match=r"use \.html or \.gif"):
+        flipbook(out).save(tmp_path / "x.png")
+    with pytest.raises(ValueError, match=r"save_steps: .*use \.html or \.gif"):
+        fbmod.save_steps(out, tmp_path / "x.svg")
+
+
+def test_a_leaf_root_has_only_the_seed_frame():
+    a = mg.Value(3.0, "a")
+    fb = flipbook(a)
+    assert len(fb) == 1 and fb.frames[0].caption.startswith("step 0 of 0: the seed, da/da = 1")
+    assert a.grad == 1.0
+
+
+@settings(max_examples=15, deadline=None)
+@given(expr=expressions())
+def test_flipbook_leaves_the_gradients_of_backward_and_ends_on_them(expr):
+    a = [mg.Value(x) for x in expr.inputs]
+    b = [mg.Value(x) for x in expr.inputs]
+    out_a, out_b = expr(*a), expr(*b)
+    out_a.backward()
+    fb = flipbook(out_b)
+    assert [v.grad for v in mg.topological_order(out_a)] == [v.grad for v in mg.topological_order(out_b)]
+    assert len(fb) == 1 + sum(1 for v in mg.topological_order(out_b) if not v.is_leaf)
+    end, _ = node_texts(fb.frames[-1].svg)
+    for i, v in enumerate(mg.topological_order(out_b)):
+        assert end[f"v{i}"][-1] == f"grad {v.grad:.4g}"
+
+
+def png_size(data):
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", data[16:24])
+
+
+def test_gif_has_every_frame_with_its_caption(tmp_path):
+    Image = pytest.importorskip("PIL.Image")
+    pytest.importorskip("cairosvg")
+    out, _ = neuron()
+    path = fbmod.save_steps(out, tmp_path / "steps.gif")
+    with Image.open(path) as gif:
+        assert gif.n_frames == 4 and gif.info["loop"] == 0
+        gif.seek(0)
+        first = gif.convert("RGB")
+        gif.seek(3)
+        last = gif.convert("RGB")
+    first.save(tmp_path / "first.png")
+    assert 600 < first.width <= 1200 and first.height > 100
+    rgb = first.tobytes()
+    orange = sum(1 for k in range(0, len(rgb), 3) if rgb[k] > 190 and 80 < rgb[k + 1] < 130 and rgb[k + 2] < 70)
+    assert orange > 50  # the highlighted node and the caption's first line
+    assert first.tobytes() != last.tobytes()
+
+
+def test_gif_without_the_extra_names_it(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "cairosvg", None)
+    out, _ = neuron()
+    with pytest.raises(ImportError, match=r"micrograd_like\[gif\]"):
+        fbmod.save_steps(out, tmp_path / "steps.gif")
+
+
+# ---- in a real browser
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def visible_caption(page, scope=""):
+    return page.locator(f"{scope} .mgl-frame:not([hidden]) figcaption").inner_text()
+
+
+def highlighted(page, scope=""):
+    frame = page.locator(f"{scope} .mgl-frame:not([hidden])")
+    return frame.get_attribute("data-node"), frame.locator(".node.current title").text_content()
+
+
+@pytest.mark.browser
+def test_browser_steps_with_keys_buttons_slider_and_address(browser, tmp_path):
+    out, _ = neuron()
+    fb = flipbook(out)
+    path = fb.save(tmp_path / "backprop.html")
+    page = browser.new_page(viewport={"width": 1200, "height": 700})
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"file://{path}")
+    assert visible_caption(page) == fb.frames[0].caption
+    assert page.locator(".mgl-frame:visible").count() == 1
+    assert highlighted(page) == ("v5", "v5")
+    page.keyboard.press("ArrowRight")
+    assert visible_caption(page) == fb.frames[1].caption
+    assert highlighted(page) == (fb.frames[1].node_id,) * 2 == ("v5", "v5")  # the root sends its gradient
+    page.click(".mgl-next")
+    assert visible_caption(page) == fb.frames[2].caption and highlighted(page) == ("v4", "v4")
+    assert page.url.endswith("#step=2")
+    page.keyboard.press("ArrowLeft")
+    assert page.url.endswith("#step=1") and page.locator(".mgl-count").inner_text() == "step 1 of 3"
+    page.locator(".mgl-slider").fill("3")
+    assert visible_caption(page) == fb.frames[3].caption and page.url.endswith("#step=3")
+    assert page.locator(".mgl-next").is_disabled()
+
+    deep = browser.new_page(viewport={"width": 1200, "height": 700})
+    deep.goto(f"file://{path}#step=2")
+    assert visible_caption(deep) == fb.frames[2].caption and highlighted(deep) == ("v4", "v4")
+    # the whole picture fits at 1200 px: scaled down, not cut off
+    box = deep.locator(".mgl-frame:not([hidden]) svg").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 1200 and box["width"] > 600
+    shot = deep.screenshot(path=str(tmp_path / "step2.png"))
+    assert png_size(shot) == (1200, 700)
+    assert errors == []
+    page.close()
+    deep.close()
+
+
+@pytest.mark.browser
+def test_browser_two_flipbooks_on_one_page_do_not_interfere(browser, tmp_path):
+    out, _ = neuron()
+    one, two = flipbook(out), flipbook(wide(3), link="other")
+    page_file = tmp_path / "two.html"
+    page_file.write_text(f"<!DOCTYPE html><html><body><p>notes</p>{one._repr_html_()}<p>more</p>"
+                         f"{two._repr_html_()}</body></html>", encoding="utf-8")
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page.goto(f"file://{page_file}#step=2&other=4")
+    first, second = ".mgl-flipbook >> nth=0", ".mgl-flipbook >> nth=1"
+    assert page.locator(first).get_attribute("data-step") == "2"
+    assert page.locator(second).get_attribute("data-step") == "4"
+    page.locator(second).locator(".mgl-next").click()
+    page.keyboard.press("ArrowRight")  # the focused (last clicked) flipbook moves, the other stays
+    assert page.locator(second).get_attribute("data-step") == "6"
+    assert page.locator(first).get_attribute("data-step") == "2"
+    assert page.url.endswith("#step=2&other=6")
+    page.locator(first).locator(".mgl-prev").click()
+    assert page.locator(first).get_attribute("data-step") == "1"
+    assert page.locator(second).get_attribute("data-step") == "6"
+    assert page.locator(first).locator(".mgl-frame:not([hidden]) figcaption").inner_text() == one.frames[1].caption
+    page.close()
+
+
+@pytest.mark.browser
+def test_browser_without_javascript_shows_every_frame_with_its_caption(browser, tmp_path):
+    out, _ = neuron()
+    fb = flipbook(out)
+    path = fb.save(tmp_path / "backprop.html")
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 1200, "height": 700})
+    page = context.new_page()
+    page.goto(f"file://{path}")
+    assert page.locator(".mgl-frame:visible").count() == len(fb) == 4
+    assert page.locator(".mgl-controls:visible").count() == 0
+    assert [page.locator("figcaption").nth(i).inner_text() for i in range(len(fb))] == [f.caption for f in fb.frames]
+    shot = page.screenshot(full_page=True, path=str(tmp_path / "nojs.png"))
+    width, height = png_size(shot)
+    assert width == 1200 and height > 4 * 150
+    context.close()
