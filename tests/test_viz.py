@@ -51,12 +51,17 @@ def test_local_grads_on_edges_and_highlight_and_colours():
     assert "#" in re.search(r"v0 \[label=\"\{ [^\"]*\" [^\]]*fillcolor=\"(#[0-9a-f]{6})\"", src).group(1)
 
 
-def test_grads_before_backward_are_shown_as_unknown():
-    o = neuron_expression()[-1]
-    src = draw_graph(o).source
-    assert "grad ?" in src and "grad 0" not in src and "dashed" in src
-    o.backward()
-    assert "grad ?" not in draw_graph(o).source
+def test_a_gradient_of_zero_is_shown_as_a_number_after_backward():
+    # notebook 06's case: the drawn neuron feeds a dead relu, so after backward its grads are all 0
+    x, w = mg.Value(2.0, "x"), mg.Value(3.0, "w")
+    h = (x * w).relu()
+    h.label = "h"
+    loss = (h * -1.0).relu()
+    loss.backward()
+    assert (h.grad, x.grad, w.grad) == (0.0, 0.0, 0.0)
+    src = draw_graph(h).source
+    assert "grad ?" not in src and "dashed" not in src
+    assert "{ x | data 2 | grad 0 }" in src and "{ h | data 6 | grad 0 }" in src
 
 
 def test_nn_graphs_cluster_per_layer_and_neuron_and_can_collapse():
