@@ -34,7 +34,7 @@ class Step:
 
     def name(self, v: Value) -> str:
         """``v``'s name in the pictures of this backward pass (its label when not known)."""
-        return self.names[v] if v in self.names else (v.label or f"({v.op or 'leaf'})")
+        return self.names.get(v, v.label or f"({v.op or 'leaf'})")
 
     def __str__(self) -> str:
         name = self.name(self.node)
@@ -100,7 +100,7 @@ def explain(value: Value, root: Value | None = None, max_paths: int = 4) -> str:
     # one naming for text and pictures: viz.node_names, the names draw_graph(root) shows
     names = node_names(root)
     r = names[root]
-    t = names[value] if value in names else (value.label or "x")
+    t = names.get(value, value.label or "x")
     paths = _paths(root, value, max_paths + 1)
     if value is root:
         return f"d{r}/d{r} = 1"

@@ -15,8 +15,8 @@ if TYPE_CHECKING:  # graphviz is imported lazily so that `import micrograd_like`
 
     from .nn import MLP
 
-__all__ = ["NodeNames", "node_names", "draw_graph", "draw_network", "render", "pipe", "scalable_svg",
-           "LayoutError", "INSTALL_HINT", "LAYOUT_TIMEOUT"]
+__all__ = ["INSTALL_HINT", "LAYOUT_TIMEOUT", "LayoutError", "NodeNames", "draw_graph", "draw_network", "node_names",
+           "pipe", "render", "scalable_svg"]
 
 INSTALL_HINT = (
     "the Graphviz program 'dot' is not installed; the Python package alone cannot render. "
@@ -97,7 +97,7 @@ def _model_inputs(order: Sequence[Value]) -> dict[int, tuple[int, int]]:
 
     for v in order:
         if v._b is _MANY and v.op == "dot":
-            for i, x in enumerate(v._c):
+            for i, x in enumerate(v._c):  # type: ignore[attr-defined]
                 add(x, i)
         elif v.op == "*" and v.label:
             m = _UNFUSED_PRODUCT.search(v.label)
@@ -383,7 +383,7 @@ def _weight_pen(w: float, top: float) -> str:
     return f"{0.3 + 3.0 * abs(w) / top:.2f}"
 
 
-def pipe(graph: graphviz.Digraph, format: str = "svg", timeout: float = LAYOUT_TIMEOUT) -> bytes:  # noqa: A002
+def pipe(graph: graphviz.Digraph, format: str = "svg", timeout: float = LAYOUT_TIMEOUT) -> bytes:
     """Lay out and render ``graph`` with Graphviz's ``dot``, giving up after ``timeout`` seconds.
 
     Raises RuntimeError saying how to install Graphviz when ``dot`` is missing, and

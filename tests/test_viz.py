@@ -6,8 +6,16 @@ import pytest
 
 import micrograd_like as mg
 from micrograd_like.nn import MLP
-from micrograd_like.viz import (INSTALL_HINT, LayoutError, draw_graph, draw_network, node_names, pipe, render,
-                                scalable_svg)
+from micrograd_like.viz import (
+    INSTALL_HINT,
+    LayoutError,
+    draw_graph,
+    draw_network,
+    node_names,
+    pipe,
+    render,
+    scalable_svg,
+)
 
 
 def neuron_expression():
@@ -175,7 +183,7 @@ def test_a_dot_node_of_seven_inputs_gives_each_edge_its_own_labelled_port():
 
 
 def test_color_by_grad_has_a_legend():
-    x, w, b, n, o = neuron_expression()
+    o = neuron_expression()[-1]
     o.backward()
     src = draw_graph(o, color_by_grad=True).source
     assert "sign and size of the gradient" in src and "grad &gt; 0" in src and "grad &lt; 0" in src
