@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Iterator
+from dataclasses import dataclass, field
+from typing import Iterator, Mapping
 
 from .engine import Value, _start_backward, topological_order
 from .flipbook import flipbook  # noqa: F401  (re-exported: the kernel-free stepper lives in its own module)
+from .viz import node_names
 
 __all__ = ["EdgeStep", "Step", "backward_steps", "explain", "step_svgs", "stepper"]
 
@@ -29,12 +30,18 @@ class Step:
     node: Value
     grad: float
     edges: tuple[EdgeStep, ...]
+    # viz.node_names of the root: the names the pictures of this pass use
+    names: Mapping[Value, str] = field(default_factory=dict, compare=False, repr=False)
+
+    def name(self, v: Value) -> str:
+        """``v``'s name in the pictures of this backward pass (its label when not known)."""
+        return self.names.get(v, v.label or f"({v.op or 'leaf'})")
 
     def __str__(self) -> str:
-        name = self.node.label or f"({self.node.op})"
+        name = self.name(self.node)
         lines = [f"step {self.index}: {name} = {self.node.data:.4g} ({self.node.op}), grad {self.grad:.4g}"]
         for e in self.edges:
-            pname = e.parent.label or f"{e.parent.data:.4g}"
+            pname = self.name(e.parent)
             lines.append(f"  -> {pname}: {self.grad:.4g} * {e.local:.4g} = {e.contribution:.4g}, "
                          f"its grad is now {e.parent_grad:.4g}")
         return "\n".join(lines)
@@ -44,8 +51,10 @@ def backward_steps(root: Value, gradient: float = 1.0) -> Iterator[Step]:
     """Run ``root.backward()`` lazily: one Step per non-leaf node, in backward order.
 
     The same reset, seed and order as ``Value.backward``, so consuming every step leaves
-    exactly the gradients ``backward()`` gives (the same floats, bit for bit).
+    exactly the gradients ``backward()`` gives (the same floats, bit for bit). Each Step
+    carries ``viz.node_names(root)``, so its text names nodes as the pictures do.
     """
+    names = node_names(root)
     for i, v in enumerate(reversed(_start_backward(root, gradient))):
         g = v.grad
         edges = []
@@ -53,7 +62,7 @@ def backward_steps(root: Value, gradient: float = 1.0) -> Iterator[Step]:
             if g:  # backward() skips zero gradients; so must we, to agree with it exactly
                 parent.grad += g * local
             edges.append(EdgeStep(parent, local, g * local if g else 0.0, parent.grad))
-        yield Step(i, v, g, tuple(edges))
+        yield Step(i, v, g, tuple(edges), names)
 
 
 def _paths(root: Value, target: Value, limit: int) -> list[list[tuple[Value, float]]]:
@@ -83,29 +92,26 @@ def explain(value: Value, root: Value | None = None, max_paths: int = 4) -> str:
     Without ``root``, the value explains its own local derivatives.
     """
     if root is None:
-        name = value.label or "v"
+        own = node_names(value)
+        name = own[value]
         if not value.parents:
             return f"{name} is a leaf: it has no parents to pass a gradient to"
-        parts = [f"d{name}/d{p.label or f'p{i}'} = {loc:.4g}" for i, (p, loc) in enumerate(value.edges)]
+        parts = [f"d{name}/d{own[p]} = {loc:.4g}" for p, loc in value.edges]
         return f"{name} = {value.op}(...): " + ", ".join(parts)
-    r = root.label or "L"
-    t = value.label or "x"
+    # one naming for text and pictures: viz.node_names, the names draw_graph(root) shows
+    names = node_names(root)
+    r = names[root]
+    t = names.get(value, value.label or "x")
     paths = _paths(root, value, max_paths + 1)
     if value is root:
         return f"d{r}/d{r} = 1"
     if not paths:
         return f"d{r}/d{t} = 0 ({t} does not affect {r})"
 
-    # unlabelled nodes get the names draw_graph gives them, so text and picture agree
-    index = {id(v): i for i, v in enumerate(topological_order(root))}
-
-    def hop_name(v: Value, k: int) -> str:
-        return v.label or f"v{index[id(v)]}"
-
     texts, products = [], []
     for path in paths[:max_paths]:
-        names = [hop_name(v, k) for k, (v, _) in enumerate(path)] + [t]
-        symbols = " * ".join(f"d{names[k]}/d{names[k + 1]}" for k in range(len(path)))
+        hops = [names[v] for v, _ in path] + [t]
+        symbols = " * ".join(f"d{hops[k]}/d{hops[k + 1]}" for k in range(len(path)))
         product = 1.0
         for _, loc in path:
             product *= loc
@@ -124,20 +130,18 @@ def explain(value: Value, root: Value | None = None, max_paths: int = 4) -> str:
 
 def _drawn_steps(root: Value, **draw_options: object) -> Iterator[tuple[Step, str]]:
     """Each backward step with an SVG of the graph right after it, the current node highlighted."""
-    import graphviz
-
-    from .viz import INSTALL_HINT, draw_graph
+    from .viz import draw_graph, pipe, scalable_svg
 
     for step in backward_steps(root):
         graph = draw_graph(root, highlight={step.node}, **draw_options)  # type: ignore[arg-type]
-        try:
-            yield step, graph.pipe(format="svg").decode("utf-8")
-        except graphviz.ExecutableNotFound:
-            raise RuntimeError(INSTALL_HINT) from None
+        # scalable: a wide graph shrinks to the page instead of being cut off at its right edge
+        yield step, scalable_svg(pipe(graph, "svg"))
 
 
 def step_svgs(root: Value, **draw_options: object) -> Iterator[str]:
     """One SVG (text) per backward step, the current node highlighted: the static stepper.
+
+    Each SVG shrinks to the width of the page (``viz.scalable_svg``).
 
     Runs backward as it goes, so the gradients fill in from picture to picture. Needs
     the graphviz package and program; options go to ``viz.draw_graph``.

@@ -2,27 +2,40 @@
 
 from __future__ import annotations
 
+import html
 import os
 import re
-from typing import TYPE_CHECKING, Collection, Sequence
+import subprocess
+from typing import TYPE_CHECKING, Collection, Iterator, Mapping, Sequence
 
-from .engine import Value, no_grad, topological_order
+from .engine import _MANY, Value, no_grad, topological_order
 
 if TYPE_CHECKING:  # graphviz is imported lazily so that `import micrograd_like` stays cheap
     import graphviz
 
     from .nn import MLP
 
-__all__ = ["draw_graph", "draw_network", "render", "INSTALL_HINT"]
+__all__ = ["INSTALL_HINT", "LAYOUT_TIMEOUT", "LayoutError", "NodeNames", "draw_graph", "draw_network", "node_names",
+           "pipe", "render", "scalable_svg"]
 
 INSTALL_HINT = (
     "the Graphviz program 'dot' is not installed; the Python package alone cannot render. "
     "Install it with `apt-get install graphviz` (Debian/Ubuntu), `brew install graphviz` (macOS) "
     "or `conda install graphviz`; DOT text (graph.source, or a .dot path) works without it"
 )
+LAYOUT_TIMEOUT = 10.0  # seconds; graphs draw_graph accepts lay out in well under this
 
 _NEURON = re.compile(r"^(layers\.(\d+))\.neurons\.(\d+)\.")
-_POS, _NEG, _UNKNOWN = "#2b6cb0", "#c53030", "#a0aec0"
+_UNFUSED_PRODUCT = re.compile(r"w\[(\d+)\]\*x\[\d+\]$")  # nn's label of w[i] * x[i] when not fused
+_POS, _NEG = "#2b6cb0", "#c53030"
+# A use of a value this many levels above the value is drawn from a small copy of it (a
+# reference node), not by a long edge: long edges to one shared value are what make
+# Graphviz's layout take minutes on `x+x+...+x`.
+_FAR = 2
+
+
+class LayoutError(RuntimeError):
+    """Graphviz did not finish laying out a graph in time, or failed on it."""
 
 
 def _graphviz():  # type: ignore[no-untyped-def]
@@ -39,13 +52,106 @@ def _fmt(x: float) -> str:
     return f"{x:.4g}"
 
 
-def _name(v: Value, i: int) -> str:
-    return v.label or f"v{i}"
+class NodeNames(Mapping[Value, str]):
+    """The name of every Value a root depends on, keyed by identity, in drawing order.
+
+    Built by ``node_names``; ``names[v]`` is v's name, iteration gives the Values
+    parents first (the order ``draw_graph`` draws them).
+    """
+
+    def __init__(self, order: Sequence[Value], names: Sequence[str]) -> None:
+        self._values = list(order)
+        self._by_id = {id(v): n for v, n in zip(order, names)}
+
+    def __getitem__(self, v: Value) -> str:
+        try:
+            return self._by_id[id(v)]
+        except KeyError:
+            raise KeyError(f"node_names: {v!r} is not part of this graph") from None
+
+    def __contains__(self, v: object) -> bool:
+        return id(v) in self._by_id
+
+    def __iter__(self) -> Iterator[Value]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
+def _model_inputs(order: Sequence[Value]) -> dict[int, tuple[int, int]]:
+    """id -> (index i, occurrence k) of unlabelled leaves that a neuron takes as its inputs.
+
+    A fused neuron's dot node keeps its inputs as its second tuple of parents; an unfused
+    neuron labels its product ``...w[i]*x[i]`` with the input second. The k-th distinct
+    leaf seen at index i is the input of the k-th sample drawn.
+    """
+    found: dict[int, tuple[int, int]] = {}
+    seen_per_index: dict[int, int] = {}
+
+    def add(v: Value, i: int) -> None:
+        if v.is_leaf and not v.label and id(v) not in found:
+            k = seen_per_index.get(i, 0)
+            seen_per_index[i] = k + 1
+            found[id(v)] = (i, k)
+
+    for v in order:
+        if v._b is _MANY and v.op == "dot":
+            for i, x in enumerate(v._c):  # type: ignore[attr-defined]
+                add(x, i)
+        elif v.op == "*" and v.label:
+            m = _UNFUSED_PRODUCT.search(v.label)
+            if m:
+                add(v.parents[1], int(m.group(1)))
+    return found
+
+
+def node_names(root: Value) -> NodeNames:
+    """One name for every Value ``root`` depends on: the names every picture and text uses.
+
+    A label is the name. A model's unlabelled inputs are ``x[0]``, ``x[1]``, ... (the
+    next sample's ``x1[0]``, ...). Every other unlabelled Value, the root included, is
+    ``v1``, ``v2``, ... numbered in the order ``draw_graph`` draws them, without gaps.
+    ``draw_graph``, ``trace.explain`` and the steppers all name nodes this way.
+    """
+    if not isinstance(root, Value):
+        raise TypeError(f"node_names: expected a Value, got {type(root).__name__}")
+    order = topological_order(root)
+    inputs = _model_inputs(order)
+    names, counter = [], 0
+    for v in order:
+        if v.label:
+            names.append(v.label)
+        elif id(v) in inputs:
+            i, k = inputs[id(v)]
+            names.append(f"x{k or ''}[{i}]")
+        else:
+            counter += 1
+            names.append(f"v{counter}")
+    return NodeNames(order, names)
 
 
 def _neuron_of(v: Value) -> tuple[str, str] | None:
     m = _NEURON.match(v.label)
     return (m.group(1), m.group(0).rstrip(".")) if m else None
+
+
+def _record_text(s: str) -> str:
+    # characters that mean something inside a Graphviz record label
+    return re.sub(r"([|{}<>\\\"])", r"\\\1", s).replace(" ", "\\ ")
+
+
+def _short(name: str) -> str:
+    """nn's long names shortened for a port of a dot node inside its neuron: ``w[1]``, ``b``."""
+    return name.rsplit(".", 1)[-1] if _NEURON.match(name) else name
+
+
+def _levels(order: Sequence[Value]) -> dict[int, int]:
+    """id -> longest path from a leaf (leaves 0): the column Graphviz roughly puts a value in."""
+    level: dict[int, int] = {}
+    for v in order:
+        level[id(v)] = 1 + max((level[id(p)] for p in v.parents), default=-1)
+    return level
 
 
 def draw_graph(
@@ -59,15 +165,19 @@ def draw_graph(
     clusters: bool = True,
     max_nodes: int = 1500,
 ) -> graphviz.Digraph:
-    """The computation graph of ``root``: a record per Value (label | data | grad), a small node per op.
+    """The computation graph of ``root``: a record per Value (name | data | grad), a small node per op.
 
-    Node ids come from the topological order (v0, v1, ...), never from ``id()``, so the
-    same graph always gives the same DOT text. ``show_local_grads`` writes d child /
-    d parent on each edge; ``highlight`` outlines the given Values; ``color_by_grad``
-    fills blue for positive and red for negative gradients, stronger for larger ones.
-    Values built by ``nn`` are grouped in a cluster per neuron inside one per layer, or
-    drawn as one node per neuron with ``collapse_neurons``. When ``root.grad`` is 0,
-    backward() has not run (it always seeds the root), so every grad shows as "?".
+    Names come from ``node_names(root)``; node ids from the topological order (v0, v1,
+    ...), never from ``id()``, so the same graph always gives the same DOT text.
+    ``show_local_grads`` writes d child / d parent on each edge (an op of more than two
+    inputs gets one labelled port per input, so each number sits where its edge ends);
+    ``highlight`` outlines the given Values; ``color_by_grad`` fills blue for positive
+    and red for negative gradients, stronger for larger ones, with a legend. Values
+    built by ``nn`` are grouped in a cluster per neuron inside one per layer, or drawn
+    as one node per neuron with ``collapse_neurons``. Every grad shows its number: 0
+    before backward() and wherever no gradient reached. A value used far above where it
+    is drawn (``x`` in ``x+x+...+x``) is drawn again as a small dashed copy by that use,
+    which keeps the layout fast and readable.
     """
     graphviz = _graphviz()
     if rankdir not in ("LR", "RL", "TB", "BT"):
@@ -80,10 +190,17 @@ def draw_graph(
             f"draw_graph: {shown} values is more than max_nodes={max_nodes}; draw a smaller graph "
             "(one sample, one neuron), pass collapse_neurons=True, or raise max_nodes"
         )
+    names = node_names(root)
     index = {id(v): i for i, v in enumerate(order)}
-    grads_known = root.grad != 0.0
     highlighted = {id(v) for v in highlight}
     top = max((abs(v.grad) for v in order), default=0.0) or 1.0
+    level = _levels(order)
+    first_use: dict[int, int] = {}  # a leaf is drawn just before its first use, wherever that is
+    for v in order:
+        for p in v.parents:
+            if p.is_leaf:
+                first_use[id(p)] = min(first_use.get(id(p), level[id(v)]), level[id(v)])
+    level.update((i, lv - 1) for i, lv in first_use.items())
 
     g = graphviz.Digraph("computation_graph", graph_attr={"rankdir": rankdir, "nodesep": "0.25", "ranksep": "0.4"},
                          node_attr={"fontname": "Helvetica", "fontsize": "11"}, edge_attr={"color": "#4a5568"})
@@ -100,6 +217,7 @@ def draw_graph(
             return "n_" + grp[1].replace(".", "_")
         return f"v{index[id(v)]}"
 
+    ported: set[str] = set()  # op nodes drawn with one port per input
     collapsed: dict[str, Value] = {}
     for v in order:
         vid = value_id(v)
@@ -107,36 +225,55 @@ def draw_graph(
             # a collapsed neuron is drawn once, showing its activation (the last of its nodes)
             collapsed[vid] = v
             continue
-        attrs = _value_attrs(v, index[id(v)], show_grad, grads_known, color_by_grad, top)
+        attrs = _value_attrs(v, names[v], show_grad, color_by_grad, top)
         if id(v) in highlighted:
             attrs.update(color="#dd6b20", penwidth="3")
         g.node(vid, **attrs)
         place(vid, v)
         if v.op:
             oid = f"{vid}_op"
-            g.node(oid, label=v.op, shape="circle" if len(v.op) <= 2 else "ellipse", width="0.3", height="0.3",
-                   style="filled", fillcolor="#edf2f7", fontsize="10")
+            parents = v.parents
+            if show_local_grads and len(parents) > 2:
+                ported.add(oid)
+                rows = [f"<p{k}> {_record_text(_short(names[p]))}: {_fmt(loc)}"
+                        for k, (p, loc) in enumerate(zip(parents, v.local_grads))]
+                g.node(oid, label=" | ".join([_record_text(v.op)] + rows), shape="record", style="rounded,filled",
+                       fillcolor="#edf2f7", fontsize="9")
+            else:
+                g.node(oid, label=v.op, shape="circle" if len(v.op) <= 2 else "ellipse", width="0.3",
+                       height="0.3", style="filled", fillcolor="#edf2f7", fontsize="10")
             place(oid, v)
             g.edge(oid, vid)
     for vid, v in collapsed.items():
         grp = groups[id(v)]
         assert grp is not None
-        grad = f"\\ngrad {_fmt(v.grad)}" if show_grad and grads_known else ""
+        grad = f"\\ngrad {_fmt(v.grad)}" if show_grad else ""
         g.node(vid, label=f"{grp[1]}\\n{_fmt(v.data)}{grad}", shape="box", style="rounded,filled", fillcolor="#fefcbf")
 
     seen_edges: set[tuple[str, str]] = set()
+    copies: dict[tuple[str, str], str] = {}
     for v in order:
         vid = value_id(v)
         target = vid if vid.startswith("n_") else f"{vid}_op"
-        for parent, local in zip(v.parents, v.local_grads):
+        for k, (parent, local) in enumerate(zip(v.parents, v.local_grads)):
             pid = value_id(parent)
             if pid == vid:
                 continue  # inside one collapsed neuron
             if vid.startswith("n_") and (pid, target) in seen_edges:
                 continue
             seen_edges.add((pid, target))
-            label = {"label": _fmt(local), "fontsize": "9", "fontcolor": "#2f855a"} if show_local_grads else {}
-            g.edge(pid, target, **label)
+            source = pid
+            if not pid.startswith("n_") and level[id(v)] - level[id(parent)] > _FAR:
+                source = copies.get((pid, target), "")
+                if not source:
+                    source = copies[(pid, target)] = f"{pid}_copy{len(copies)}"
+                    g.node(source, label=names[parent], shape="box", style="rounded,dashed", color="#a0aec0",
+                           fontcolor="#4a5568", fontsize="10", height="0.3",
+                           tooltip=f"{names[parent]} again (drawn in full once)")
+            head = f"{target}:p{k}" if target in ported else target
+            label = ({"label": _fmt(local), "fontsize": "9", "fontcolor": "#2f855a"}
+                     if show_local_grads and target not in ported else {})
+            g.edge(source, head, **label)
 
     for layer, neurons in sorted(cluster_members.items()):
         with g.subgraph(name=f"cluster_{layer.replace('.', '_')}") as lc:
@@ -146,42 +283,65 @@ def draw_graph(
                     nc.attr(label=neuron.split(".", 2)[-1], style="rounded,dashed", color="#cbd5e0")
                     for m in members:
                         nc.node(m)
+    if color_by_grad:
+        g.attr(label=_legend([("#" + _grad_fill(top, top), f"grad > 0 (strongest: {_fmt(top)})"),
+                              ("#" + _grad_fill(top / 4, top), "small grad > 0"),
+                              ("#" + _grad_fill(-top, top), f"grad < 0 (strongest: {_fmt(-top)})"),
+                              ("white", "grad 0")], "fill: sign and size of the gradient"),
+               labelloc="b", labeljust="l")
     return g
 
 
-def _value_attrs(v: Value, i: int, show_grad: bool, grads_known: bool, color_by_grad: bool, top: float) -> dict:
-    fields = [_name(v, i).replace("|", "\\|").replace("{", "\\{").replace("}", "\\}"), f"data {_fmt(v.data)}"]
+def _legend(rows: Sequence[tuple[str, str]], title: str) -> str:
+    """An HTML-like Graphviz label: a title and a colour swatch per row."""
+    cells = "".join(
+        f'<tr><td bgcolor="{colour}" width="18" height="10" border="1"></td><td align="left">{html.escape(text)}</td></tr>'
+        for colour, text in rows)
+    return (f'<<table border="0" cellspacing="2" cellpadding="2"><tr><td colspan="2" align="left">'
+            f'<b>{html.escape(title)}</b></td></tr>{cells}</table>>')
+
+
+def _grad_fill(grad: float, top: float) -> str:
+    strength = min(1.0, abs(grad) / top)
+    base = (43, 108, 176) if grad > 0 else (197, 48, 48)
+    mix = [round(255 - (255 - c) * (0.15 + 0.6 * strength)) for c in base]
+    return "{:02x}{:02x}{:02x}".format(*mix)
+
+
+def _value_attrs(v: Value, name: str, show_grad: bool, color_by_grad: bool, top: float) -> dict:
+    fields = [_record_text(name), f"data {_fmt(v.data)}"]
     attrs = {"shape": "record", "style": "rounded,filled", "fillcolor": "white"}
     if show_grad:
-        fields.append(f"grad {_fmt(v.grad)}" if grads_known else "grad ?")
-    if show_grad and not grads_known:
-        attrs.update(style="rounded,dashed", color=_UNKNOWN, fontcolor="#718096")
-    elif color_by_grad and v.grad:
-        strength = min(1.0, abs(v.grad) / top)
-        base = (43, 108, 176) if v.grad > 0 else (197, 48, 48)
-        mix = [round(255 - (255 - c) * (0.15 + 0.6 * strength)) for c in base]
-        attrs["fillcolor"] = "#{:02x}{:02x}{:02x}".format(*mix)
+        fields.append(f"grad {_fmt(v.grad)}")
+    if color_by_grad and v.grad:
+        attrs["fillcolor"] = "#" + _grad_fill(v.grad, top)
     attrs["label"] = "{ " + " | ".join(fields) + " }"
     return attrs
 
 
 def draw_network(mlp: MLP, x: Sequence[float] | None = None, rankdir: str = "LR") -> graphviz.Digraph:
-    """The classic layered diagram: a node per input and neuron, edges by weight.
+    """The classic layered diagram: a node per input and neuron, edges by weight, and a legend.
 
     Edge colour is the weight's sign (blue +, red -), thickness its size; each neuron
-    shows its bias, and its activation when an input ``x`` is given.
+    shows its bias, and its activation when an input ``x`` is given. Every edge leaves
+    its node on the side facing the next layer and Graphviz routes it around the other
+    nodes, so no edge crosses a node it does not connect, or the text in it.
     """
     graphviz = _graphviz()
+    if rankdir not in ("LR", "RL", "TB", "BT"):
+        raise ValueError(f"draw_network: rankdir must be LR, RL, TB or BT, got {rankdir!r}")
     acts: list[list[float]] = []
     if x is not None:
         with no_grad():
             mlp(x)
         acts = [[n.a.data for n in layer.neurons] for layer in mlp.layers]  # type: ignore[union-attr]
+    out_side, in_side = {"LR": ("e", "w"), "RL": ("w", "e"), "TB": ("s", "n"), "BT": ("n", "s")}[rankdir]
     g = graphviz.Digraph(
         "network",
-        graph_attr={"rankdir": rankdir, "splines": "line", "nodesep": "0.15", "ranksep": "1.2",
-                    "fontname": "Helvetica"},
+        graph_attr={"rankdir": rankdir, "splines": "spline", "nodesep": "0.12", "ranksep": "2.2",
+                    "fontname": "Helvetica", "fontsize": "10"},
         node_attr={"fontname": "Helvetica", "fontsize": "10"},
+        edge_attr={"arrowsize": "0.4", "tailport": out_side, "headport": in_side},
     )
     with g.subgraph(name="cluster_inputs") as c:
         c.attr(label="inputs", color="white")
@@ -201,16 +361,75 @@ def draw_network(mlp: MLP, x: Sequence[float] | None = None, rankdir: str = "LR"
                 ids.append(nid)
         for ni, n in enumerate(layer.neurons):
             for src, w in zip(previous, n.w):
-                g.edge(src, ids[ni], color=_POS if w.data >= 0 else _NEG,
-                       penwidth=f"{0.3 + 3.0 * abs(w.data) / top:.2f}", arrowsize="0.4")
+                g.edge(src, ids[ni], color=_POS if w.data >= 0 else _NEG, penwidth=_weight_pen(w.data, top))
         previous = ids
+    rows = "".join(
+        f'<tr><td width="40" height="14" fixedsize="true"><table border="0" cellspacing="0" cellpadding="0"><tr><td width="36" '
+        f'height="{max(1, round(float(pen)))}" fixedsize="true" bgcolor="{colour}"></td></tr></table></td>'
+        f'<td align="left" width="110" height="14" fixedsize="true">{text}</td></tr>'
+        for colour, pen, text in [(_POS, _weight_pen(top, top), f"weight +{_fmt(top)}"),
+                                  (_POS, _weight_pen(top / 4, top), f"weight +{_fmt(top / 4)}"),
+                                  (_NEG, _weight_pen(-top / 4, top), f"weight -{_fmt(top / 4)}"),
+                                  (_NEG, _weight_pen(-top, top), f"weight -{_fmt(top)}")])
+    note = "b: bias" + (", a: activation for the input x" if acts else "")
+    g.attr(label=(f'<<table border="0" cellspacing="2" cellpadding="0"><tr><td align="left"><b>edges: colour is '
+                  f'the sign of the weight, thickness its size</b></td></tr><tr><td align="left"><table border="0" '
+                  f'cellspacing="3" cellpadding="0">{rows}</table></td></tr><tr><td align="left">{note}</td></tr>'
+                  '</table>>'), labelloc="b", labeljust="l")
     return g
 
 
-def render(graph: graphviz.Digraph, path: str | os.PathLike[str]) -> str:
+def _weight_pen(w: float, top: float) -> str:
+    return f"{0.3 + 3.0 * abs(w) / top:.2f}"
+
+
+def pipe(graph: graphviz.Digraph, format: str = "svg", timeout: float = LAYOUT_TIMEOUT) -> bytes:
+    """Lay out and render ``graph`` with Graphviz's ``dot``, giving up after ``timeout`` seconds.
+
+    Raises RuntimeError saying how to install Graphviz when ``dot`` is missing, and
+    LayoutError (a RuntimeError) naming the bound and what to do when it takes longer.
+    """
+    if not timeout > 0:
+        raise ValueError(f"pipe: timeout must be a positive number of seconds, got {timeout!r}")
+    engine = getattr(graph, "engine", "dot") or "dot"
+    try:
+        done = subprocess.run([engine, f"-T{format}"], input=graph.source.encode("utf-8"), capture_output=True,
+                              timeout=timeout, check=False)
+    except FileNotFoundError:
+        raise RuntimeError(INSTALL_HINT) from None
+    except subprocess.TimeoutExpired:
+        raise LayoutError(
+            f"Graphviz took longer than the layout time limit of {timeout:g} s and was stopped; draw a smaller "
+            "graph (one sample, one neuron, collapse_neurons=True), or pass a larger timeout=") from None
+    if done.returncode != 0:
+        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise LayoutError(f"Graphviz failed on this graph (exit {done.returncode}): "
+                          f"{message[-1] if message else 'no message'}")
+    return done.stdout
+
+
+def scalable_svg(svg: str | bytes) -> str:
+    """Graphviz's SVG made to shrink to the width of its container (a notebook, a web page).
+
+    The natural size stays the largest size; the viewBox keeps the proportions.
+    """
+    text = svg.decode("utf-8") if isinstance(svg, bytes) else svg
+    start = text.find("<svg")
+    end = text.find(">", start)
+    if start < 0 or end < 0:
+        raise ValueError("scalable_svg: no <svg> element in the text")
+    tag = re.sub(r'\s(?:height|style)="[^"]*"', "", text[start:end])
+    if "viewBox=" not in tag:
+        raise ValueError("scalable_svg: the <svg> element has no viewBox, so it cannot scale")
+    tag += ' style="max-width:100%;height:auto"'
+    return text[:start] + tag + text[end:]
+
+
+def render(graph: graphviz.Digraph, path: str | os.PathLike[str], timeout: float = LAYOUT_TIMEOUT) -> str:
     """Write ``graph`` to ``path``: SVG, PNG or PDF by extension, or DOT text for ``.dot``/``.gv``.
 
-    Without the Graphviz program, rendering raises RuntimeError saying how to install it.
+    Without the Graphviz program, rendering raises RuntimeError saying how to install it;
+    a layout that takes longer than ``timeout`` seconds is stopped with a LayoutError.
     """
     path = os.fspath(path)
     ext = os.path.splitext(path)[1].lower().lstrip(".")
@@ -220,11 +439,7 @@ def render(graph: graphviz.Digraph, path: str | os.PathLike[str]) -> str:
         return path
     if ext not in ("svg", "png", "pdf"):
         raise ValueError(f"render: cannot tell the format of {path!r}; use .svg, .png, .pdf or .dot")
-    graphviz = _graphviz()
-    try:
-        data = graph.pipe(format=ext)
-    except graphviz.ExecutableNotFound:
-        raise RuntimeError(INSTALL_HINT) from None
+    data = pipe(graph, ext, timeout)
     with open(path, "wb") as f:
         f.write(data)
     return path

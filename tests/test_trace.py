@@ -83,3 +83,31 @@ def test_static_steps_and_widget():
     widgets = pytest.importorskip("ipywidgets")
     box = stepper((x * w).tanh())
     assert isinstance(box, widgets.VBox)
+
+
+def test_explain_the_stepper_and_draw_graph_give_a_node_one_name():
+    from micrograd_like.viz import draw_graph, node_names
+
+    x, w = mg.Value(2.0, "x"), mg.Value(0.5, "w")
+    o = (x * w).tanh() * 3.0  # the root and its intermediates are unlabelled
+    o.backward()
+    names = node_names(o)
+    text = explain(w, o)
+    root = names[o]
+    assert root.startswith("v") and text.startswith(f"d{root}/dw = d{root}/d{root} * d{root}/")
+    assert "dL/" not in text
+    src = draw_graph(o).source
+    for v in names:
+        assert f"{{ {names[v]} | data {v.data:.4g}" in src
+    steps = list(backward_steps(o))
+    assert str(steps[0]).startswith(f"step 0: {root} = ")
+    tanh_node = o.parents[0]
+    assert f"-> {names[tanh_node]}: " in str(steps[0])
+
+
+@pytest.mark.graphviz
+def test_step_frames_shrink_to_the_page_width():
+    x, w = mg.Value(2.0, "x"), mg.Value(-1.0, "w")
+    for svg in step_svgs((x * w).tanh()):
+        tag = svg[svg.index("<svg"):svg.index(">", svg.index("<svg"))]
+        assert "viewBox=" in tag and "max-width:100%" in tag and " height=" not in tag

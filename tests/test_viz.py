@@ -6,7 +6,16 @@ import pytest
 
 import micrograd_like as mg
 from micrograd_like.nn import MLP
-from micrograd_like.viz import INSTALL_HINT, draw_graph, draw_network, render
+from micrograd_like.viz import (
+    INSTALL_HINT,
+    LayoutError,
+    draw_graph,
+    draw_network,
+    node_names,
+    pipe,
+    render,
+    scalable_svg,
+)
 
 
 def neuron_expression():
@@ -51,12 +60,17 @@ def test_local_grads_on_edges_and_highlight_and_colours():
     assert "#" in re.search(r"v0 \[label=\"\{ [^\"]*\" [^\]]*fillcolor=\"(#[0-9a-f]{6})\"", src).group(1)
 
 
-def test_grads_before_backward_are_shown_as_unknown():
-    o = neuron_expression()[-1]
-    src = draw_graph(o).source
-    assert "grad ?" in src and "grad 0" not in src and "dashed" in src
-    o.backward()
-    assert "grad ?" not in draw_graph(o).source
+def test_a_gradient_of_zero_is_shown_as_a_number_after_backward():
+    # notebook 06's case: the drawn neuron feeds a dead relu, so after backward its grads are all 0
+    x, w = mg.Value(2.0, "x"), mg.Value(3.0, "w")
+    h = (x * w).relu()
+    h.label = "h"
+    loss = (h * -1.0).relu()
+    loss.backward()
+    assert (h.grad, x.grad, w.grad) == (0.0, 0.0, 0.0)
+    src = draw_graph(h).source
+    assert "grad ?" not in src and "dashed" not in src
+    assert "{ x | data 2 | grad 0 }" in src and "{ h | data 6 | grad 0 }" in src
 
 
 def test_nn_graphs_cluster_per_layer_and_neuron_and_can_collapse():
@@ -111,3 +125,152 @@ def test_renders_svg_and_png(tmp_path):
     assert text.lstrip().startswith("<?xml") and "grad 0.501" in text
     png = render(draw_network(MLP(2, [4, 1], seed=0)), tmp_path / "n.png")
     assert open(png, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def record_names(src):
+    return re.findall(r'\[label="\{ ((?:[^|\\]|\\.)+?) \|', src)
+
+
+@pytest.mark.parametrize("fused", [True, False])
+def test_model_inputs_are_x_i_and_other_unnamed_values_are_numbered_without_gaps(fused):
+    model = MLP(3, [2, 1], fused=fused, seed=0)
+    out = model([1.0, -2.0, 0.5])
+    loss = (out - 1.0) ** 2
+    loss.backward()
+    names = node_names(loss)
+    inputs = {names[v]: v.data for v in names if names[v].startswith("x")}
+    assert inputs == {"x[0]": 1.0, "x[1]": -2.0, "x[2]": 0.5}
+    drawn = record_names(draw_graph(loss).source)
+    assert {"x[0]", "x[1]", "x[2]"} <= set(drawn)
+    numbered = [n for n in drawn if re.fullmatch(r"v\d+", n)]
+    assert numbered == [f"v{i}" for i in range(1, len(numbered) + 1)] and numbered  # drawn order, no gaps
+    assert drawn == [names[v] for v in names]  # the picture draws every value under its one name
+
+
+def test_a_second_sample_gets_its_own_input_names():
+    model = MLP(2, [1], seed=0)
+    loss = model([1.0, 2.0]) + model([3.0, 4.0])
+    names = set(node_names(loss).values())
+    assert {"x[0]", "x[1]", "x1[0]", "x1[1]"} <= names
+
+
+def test_node_names_is_keyed_by_identity_and_refuses_strangers():
+    a = mg.Value(1.0)
+    y = a * 2.0
+    names = node_names(y)
+    assert len(names) == 3 and names[y] == "v3" and names[a] == "v1"
+    with pytest.raises(KeyError, match="not part of this graph"):
+        names[mg.Value(1.0)]
+    with pytest.raises(TypeError, match="expected a Value"):
+        node_names(3.0)
+
+
+def test_a_dot_node_of_seven_inputs_gives_each_edge_its_own_labelled_port():
+    from micrograd_like.nn import Neuron
+
+    n = Neuron(7, seed=1)
+    a = n([0.5 * i - 1 for i in range(7)])
+    a.backward()
+    src = draw_graph(a, show_local_grads=True).source
+    z = n.z
+    names = node_names(a)
+    index = {id(v): i for i, v in enumerate(mg.topological_order(a))}
+    zid = f"v{index[id(z)]}_op"
+    for k, (parent, local) in enumerate(z.edges):
+        port_text = f"<p{k}> {names[parent]}: {local:.4g}"
+        assert port_text in src, port_text
+        assert f"v{index[id(parent)]} -> {zid}:p{k}" in src
+
+
+def test_color_by_grad_has_a_legend():
+    o = neuron_expression()[-1]
+    o.backward()
+    src = draw_graph(o, color_by_grad=True).source
+    assert "sign and size of the gradient" in src and "grad &gt; 0" in src and "grad &lt; 0" in src
+    assert "sign and size" not in draw_graph(o).source
+
+
+def long_expressions():
+    from micrograd_like.expr import parse
+
+    horner = "(" * 50 + "x" + "".join("*x+1)" for _ in range(50))
+    return [parse("+".join(["x"] * 80), {"x": 2.0}), parse("*".join(["x"] * 70), {"x": 1.01}),
+            parse(horner, {"x": 0.5})]
+
+
+def test_a_value_used_far_away_is_drawn_again_by_that_use():
+    out = long_expressions()[0]
+    out.backward()
+    src = draw_graph(out).source
+    assert src.count('[label=x color="#a0aec0"') == 77  # x's uses by all but the first two + nodes
+    assert src.count("{ x | data 2 | grad 80 }") == 1  # and x itself, with its grad, once
+
+
+@pytest.mark.graphviz
+def test_values_used_many_times_lay_out_within_the_time_limit():
+    # Graphviz took over 10 s on each of these when every use was an edge to the one x;
+    # pipe's own timeout of 20 s is the failure condition, not a timed assertion
+    for out in long_expressions():
+        out.backward()
+        svg = pipe(draw_graph(out), "svg", timeout=20).decode()
+        assert svg.count("<g id=\"node") > 100
+
+
+@pytest.mark.graphviz
+def test_a_layout_over_the_time_limit_is_stopped_with_a_clear_error(tmp_path):
+    out = long_expressions()[0]
+    with pytest.raises(LayoutError, match=r"time limit of 1e-06 s .*timeout="):
+        render(draw_graph(out), tmp_path / "g.svg", timeout=1e-6)
+    with pytest.raises(ValueError, match="timeout must be a positive"):
+        pipe(draw_graph(out), "svg", timeout=0)
+
+
+def _bezier_points(draw_ops, steps=20):
+    pts = []
+    for d in draw_ops:
+        if d["op"] != "b":
+            continue
+        p = d["points"]
+        for i in range(0, len(p) - 3, 3):
+            (ax, ay), (bx, by), (cx, cy), (dx, dy) = p[i:i + 4]
+            for k in range(steps + 1):
+                t = k / steps
+                u = 1 - t
+                pts.append((u**3 * ax + 3 * u * u * t * bx + 3 * u * t * t * cx + t**3 * dx,
+                            u**3 * ay + 3 * u * u * t * by + 3 * u * t * t * cy + t**3 * dy))
+    return pts
+
+
+@pytest.mark.graphviz
+def test_draw_network_of_micrograds_mlp_draws_no_edge_across_another_node():
+    import json
+
+    graph = draw_network(MLP(2, [16, 16, 1], seed=0), x=[0.5, -1.0])
+    layout = json.loads(pipe(graph, "json"))
+    boxes = {}
+    for o in layout["objects"]:
+        if "pos" in o and "nodes" not in o:  # a node, not a cluster
+            x, y = map(float, o["pos"].split(","))
+            w, h = float(o["width"]) * 72 / 2, float(o["height"]) * 72 / 2
+            boxes[o["_gvid"]] = (x - w, y - h, x + w, y + h)
+    assert len(boxes) == 2 + 16 + 16 + 1 and len(layout["edges"]) == 2 * 16 + 16 * 16 + 16
+    crossings = []
+    for e in layout["edges"]:
+        points = _bezier_points(e["_draw_"])
+        assert len(points) > 10
+        for gid, (x0, y0, x1, y1) in boxes.items():
+            if gid not in (e["tail"], e["head"]) and any(x0 < px < x1 and y0 < py < y1 for px, py in points):
+                crossings.append((e["tail"], e["head"], gid))
+    assert crossings == []
+    assert "colour is the sign of the weight, thickness its size" in graph.source
+
+
+def test_scalable_svg_keeps_the_viewbox_and_shrinks_to_the_page():
+    svg = ('<?xml version="1.0"?>\n<svg width="1500pt" height="200pt" viewBox="0.00 0.00 1500.00 200.00" '
+           'xmlns="http://www.w3.org/2000/svg">\n<g/></svg>')
+    out = scalable_svg(svg)
+    tag = out[out.index("<svg"):out.index(">", out.index("<svg"))]
+    assert 'viewBox="0.00 0.00 1500.00 200.00"' in tag and 'style="max-width:100%;height:auto"' in tag
+    assert 'height="200pt"' not in tag and 'width="1500pt"' in tag
+    with pytest.raises(ValueError, match="no viewBox"):
+        scalable_svg('<svg width="1pt"></svg>')
