@@ -22,7 +22,7 @@ __all__ = ["ExpressionError", "parse", "main", "FUNCTIONS", "MAX_LENGTH", "MAX_P
 # CPython's parser and its ast construction recurse in C, and `_build` recurses in Python.
 MAX_LENGTH = 2000  # characters of the expression
 MAX_PARTS = 500  # numbers, names and operations (x + 2*y has 5)
-MAX_DEPTH = 100  # operations nested inside each other (a chain x+x+...+x nests once per +)
+MAX_DEPTH = 250  # operations nested inside each other (a chain x+x+...+x nests once per +)
 
 # the only calls an expression may make: method names of Value
 FUNCTIONS: dict[str, Callable[..., Value]] = {

@@ -44,7 +44,7 @@ def assert_one_line_error(proc, *words):
         ("+" * 10000 + "x", "10001 characters; the limit is MAX_LENGTH=2000"),
         ("x" + "**x" * 30000, "90001 characters; the limit is MAX_LENGTH=2000"),
         ("+".join(["x"] * 1000), "1999 parts (numbers, names, operations); the limit is MAX_PARTS=500"),
-        ("+".join(["x"] * 200), "nests 200 levels deep (x+x+...+x nests once per +); the limit is MAX_DEPTH=100"),
+        ("0+" + "-" * 140 + "x" + "+x" * 120, "nests 262 levels deep (x+x+...+x nests once per +); the limit is MAX_DEPTH=250"),
         ("(" * 300 + "x" + ")" * 300, "too many nested parentheses"),
     ],
 )
@@ -187,3 +187,18 @@ def test_demo_creates_a_missing_folder_and_writes_into_it(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert (out / "moons_boundary.png").stat().st_size > 10_000
     assert not [p.name for p in out.iterdir() if p.name.startswith(".")]  # the write probe is gone
+
+
+@pytest.mark.graphviz
+@pytest.mark.parametrize("expression", [
+    "+".join(["x"] * 80),
+    "*".join(["x"] * 70),
+    "(" * 50 + "x" + "".join("*x+1)" for _ in range(50)),  # a 50-step Horner polynomial
+    "+".join(["x"] * 240),
+], ids=["80-term sum", "70-factor product", "Horner 50", "240-term sum"])
+def test_graph_draws_a_value_used_by_many_nodes_within_the_time_limit(tmp_path, expression):
+    # each of these ran for minutes in Graphviz when every use of x was an edge to one box;
+    # the subprocess timeout is the failure condition, not a timed assertion
+    proc = command("graph", expression, "x=0.5", "-o", str(tmp_path / "g.svg"), timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "g.svg").read_text().count('class="node"') > 70
