@@ -63,13 +63,20 @@ def is_grad_enabled() -> bool:
     return _grad_enabled or _thread_grad_enabled()
 
 
+def is_real(x: object) -> bool:
+    """True for what the engine takes as a number: any ``numbers.Real``, NumPy's bool_ and real 0-d arrays.
+
+    bool is an int, which is fine; str, None, complex and containers are not real numbers.
+    NumPy's bool_ and 0-d arrays are not registered as numbers.Real, but each is one real number.
+    """
+    return isinstance(x, numbers.Real) or (
+        getattr(x, "ndim", None) == 0 and getattr(getattr(x, "dtype", None), "kind", "") in ("b", "i", "u", "f")
+    )
+
+
 def _to_float(x: object, op: str) -> float:
     """Turn a real number into a float, or raise TypeError naming its type and the op."""
-    # bool is an int, which is fine; str, None, complex and containers are not real numbers.
-    # NumPy's bool_ and 0-d arrays are not registered as numbers.Real, but are one real number.
-    if isinstance(x, numbers.Real) or (
-        getattr(x, "ndim", None) == 0 and getattr(getattr(x, "dtype", None), "kind", "") in ("b", "i", "u", "f")
-    ):
+    if is_real(x):
         try:
             return float(x)  # type: ignore[arg-type]
         except OverflowError:

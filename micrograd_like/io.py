@@ -5,12 +5,13 @@ from __future__ import annotations
 import errno
 import json
 import math
-import numbers
 import os
 import re
 import secrets
 import stat
 from typing import Any, Union
+
+from .engine import is_real
 
 __all__ = ["FORMAT", "MAX_FILE_BYTES", "VERSION", "load", "save"]
 
@@ -41,11 +42,14 @@ def _describe(value: object) -> str:
 def _finite_float(value: object, name: str, op: str) -> float:
     """``value`` as a float if it is a finite real number, else ValueError naming ``op`` and ``name``.
 
-    Accepts what the engine's ``Value`` accepts: any ``numbers.Real`` (float, int, bool,
-    Fraction, NumPy scalars), as long as it fits in a float and is finite.
+    Accepts what the engine's ``Value`` accepts (``engine.is_real``: float, int, bool,
+    Fraction, NumPy scalars and 0-d arrays), as long as it fits in a float and is finite.
+    Anything else is a TypeError, or a ValueError when it was read from a file.
     """
-    if not isinstance(value, numbers.Real):
-        raise ValueError(f"{op}: {name} must be a real number, got {_describe(value)}")
+    if not is_real(value):
+        # in a file it is bad data; handed over by code, it is the wrong type
+        error = ValueError if op == "load" else TypeError
+        raise error(f"{op}: {name} must be a real number, got {_describe(value)}")
     try:
         x = float(value)
     except OverflowError:

@@ -288,9 +288,9 @@ def test_numpy_scalars_go_through_save(tmp_path):
 
 
 def test_non_numbers_are_refused_naming_the_parameter_and_type(tmp_path):
-    with pytest.raises(ValueError, match="save: w must be a real number, got str"):
+    with pytest.raises(TypeError, match="save: w must be a real number, got str"):
         mg.save({"w": "1.0"}, tmp_path / "m.json")
-    with pytest.raises(ValueError, match="save: w must be a real number, got complex"):
+    with pytest.raises(TypeError, match="save: w must be a real number, got complex"):
         mg.save({"w": 1j}, tmp_path / "m.json")
     assert os.listdir(tmp_path) == []
 
@@ -406,3 +406,16 @@ def test_an_existing_file_keeps_its_owner_when_root_saves(tmp_path):
     mg.save({"a": 2.0}, path)
     assert (os.stat(path).st_uid, os.stat(path).st_gid) == (4321, 4322)
     assert mg.load(path) == {"a": 2.0}
+
+
+def test_save_and_load_state_dict_take_every_number_the_engine_takes(tmp_path):
+    np = pytest.importorskip("numpy")
+    model = mg.nn.MLP(1, [1], seed=0)
+    state = {"layers.0.neurons.0.w[0]": np.array(0.5), "layers.0.neurons.0.b": np.bool_(True)}
+    assert mg.Value(np.array(0.5)).data == 0.5 and mg.Value(np.bool_(True)).data == 1.0  # the engine takes both
+    model.load_state_dict(state)
+    assert model.state_dict() == {"layers.0.neurons.0.w[0]": 0.5, "layers.0.neurons.0.b": 1.0}
+    mg.save(state, tmp_path / "m.json")
+    assert mg.load(tmp_path / "m.json") == {"layers.0.neurons.0.w[0]": 0.5, "layers.0.neurons.0.b": 1.0}
+    with pytest.raises(TypeError, match=r"load_state_dict: layers.0.neurons.0.b must be a real number, got ndarray"):
+        model.load_state_dict({**state, "layers.0.neurons.0.b": np.array([1.0, 2.0])})

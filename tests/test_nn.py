@@ -160,7 +160,7 @@ def test_load_state_dict_rejects_bad_states_and_changes_nothing():
     with pytest.raises(ValueError, match=r"layers.0.neurons.1.w\[0\] must be a finite number"):
         model.load_state_dict(bad)
     bad["layers.0.neurons.1.w[0]"] = "1.0"
-    with pytest.raises(ValueError):
+    with pytest.raises(TypeError, match=r"load_state_dict: layers.0.neurons.1.w\[0\] must be a real number, got str"):
         model.load_state_dict(bad)
     with pytest.raises(KeyError):
         model.load_state_dict(MLP(2, [3, 1], seed=0).state_dict())
