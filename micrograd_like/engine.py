@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import numbers
 import threading
 from operator import attrgetter, mul
@@ -74,15 +75,25 @@ def is_real(x: object) -> bool:
     )
 
 
+def _describe(value: object) -> str:
+    """A short readable description of ``value`` for an error message (never a 5,000-digit repr)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
+        if value.bit_length() < 14_000:  # str() of an int is refused beyond 4,300 digits
+            return f"an int of {len(str(abs(value)))} digits"
+        return f"an int of about {int(value.bit_length() * math.log10(2)) + 1} digits"
+    text = repr(value)
+    return f"{type(value).__name__} {text[:40]}{'...' if len(text) > 40 else ''}"
+
+
 def _to_float(x: object, op: str) -> float:
     """Turn a real number into a float, or raise TypeError naming its type and the op."""
     if is_real(x):
         try:
             return float(x)  # type: ignore[arg-type]
         except OverflowError:
-            raise OverflowError(f"{op}: the {type(x).__name__} {x!r:.40} is too large for a float "
+            raise OverflowError(f"{op}: {_describe(x)} is too large for a float "
                                 "(the largest is about 1.8e308)") from None
-    raise TypeError(f"{op}: expected a real number or a Value, got {type(x).__name__} {x!r:.40}")
+    raise TypeError(f"{op}: expected a real number or a Value, got {_describe(x)}")
 
 
 class Value:

@@ -11,7 +11,7 @@ import secrets
 import stat
 from typing import Any, Union
 
-from .engine import is_real
+from .engine import _describe, is_real
 
 __all__ = ["FORMAT", "MAX_FILE_BYTES", "VERSION", "load", "save"]
 
@@ -27,16 +27,6 @@ _TMP_SUFFIX = ".tmp-mgl"
 _TMP_NAME_KEEP = 180
 # Every digit string longer than this is beyond 1.8e308, the largest float.
 _MAX_INT_DIGITS = 310
-
-
-def _describe(value: object) -> str:
-    """A short readable description of ``value`` (never a 5,000-digit repr, which Python refuses)."""
-    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
-        if value.bit_length() < 14_000:  # str() of an int is refused beyond 4,300 digits
-            return f"an int of {len(str(abs(value)))} digits"
-        return f"an int of about {int(value.bit_length() * math.log10(2)) + 1} digits"
-    text = repr(value)
-    return f"{type(value).__name__} {text[:40]}{'...' if len(text) > 40 else ''}"
 
 
 def _finite_float(value: object, name: str, op: str) -> float:
