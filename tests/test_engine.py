@@ -590,3 +590,29 @@ def test_numpy_scalars_and_0d_arrays_work_on_either_side():
     for bad in (np.array([1.0, 2.0]), np.array(1 + 2j), np.array("a")):
         with pytest.raises(TypeError, match=r"^\+: expected a real number or a Value, got ndarray"):
             Value(1.0) + bad
+
+
+def test_threads_may_train_separate_graphs_at_once():
+    # what the README promises threads may do: each builds and backprops its own graph
+    import threading
+
+    errors = []
+
+    def train(seed):
+        try:
+            for i in range(300):
+                a, b = Value(seed + i), Value(2.0)
+                out = (a * b + a).relu() * a
+                out.backward()
+                assert (a.grad, b.grad) == (2 * (seed + i) * 3.0, (seed + i) ** 2), (a.grad, b.grad)
+                with mg.no_grad():
+                    assert (a * b).parents == ()
+        except Exception as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=train, args=(s,)) for s in (1.0, 5.0, 9.0)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not errors and mg.is_grad_enabled()
