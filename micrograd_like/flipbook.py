@@ -30,15 +30,6 @@ def _fmt(x: float) -> str:
     return f"{x:.4g}"
 
 
-def _name(v: Value, index: Mapping[int, int]) -> str:
-    """The name a node has in the pictures; ``index`` maps id(v) to its place in topological order.
-
-    A seam: when viz gains one public naming function, call it here so that the flipbook,
-    draw_graph and explain give a node the same name.
-    """
-    return v.label or f"v{index[id(v)]}"
-
-
 @dataclass(frozen=True)
 class Frame:
     """One picture of the flipbook: the caption (plain text, one line per fact) and the inline SVG."""
@@ -177,7 +168,7 @@ def flipbook(root: Value, *, link: str | None = "step", **draw_options: Any) -> 
     ``#neuron=2``) or ``None``. ``draw_options`` go to ``viz.draw_graph``.
     """
     from .trace import backward_steps
-    from .viz import INSTALL_HINT, _graphviz, draw_graph
+    from .viz import INSTALL_HINT, _graphviz, draw_graph, node_names
 
     if not isinstance(root, Value):
         raise TypeError(f"flipbook: root must be a Value, got {type(root).__name__}")
@@ -185,7 +176,8 @@ def flipbook(root: Value, *, link: str | None = "step", **draw_options: Any) -> 
         raise TypeError("flipbook: highlight is chosen per frame (the current node); do not pass it")
     gv = _graphviz()
     order = topological_order(root)
-    index = {id(v): i for i, v in enumerate(order)}
+    index = {id(v): i for i, v in enumerate(order)}  # DOT ids: draw_graph's v0, v1, ... in this order
+    names = node_names(root)  # the names draw_graph, explain and the stepper give the same nodes
     before = [v.grad for v in order]
     steps = list(backward_steps(root))
     final = [v.grad for v in order]
@@ -209,13 +201,13 @@ def flipbook(root: Value, *, link: str | None = "step", **draw_options: Any) -> 
         svgs = _render(graphs, gv)
     except gv.ExecutableNotFound:
         raise RuntimeError(INSTALL_HINT) from None
-    rname = _name(root, index)
+    rname = names[root]
     nodes = [root] + [s.node for s in steps]
     frames = []
     for k, (svg, node) in enumerate(zip(svgs, nodes)):
         node_id = f"v{index[id(node)]}"
         shown = steps[k - 1] if k else None
-        caption = _caption(k, len(steps), shown, rname, root, index)
+        caption = _caption(k, len(steps), shown, names, root)
         frames.append(Frame(caption, _inline(svg, node_id), node_id, shown))
     return Flipbook(frames, link=link, title=f"backprop of {rname}")
 
@@ -230,19 +222,20 @@ def save_steps(root: Value, path: str | os.PathLike[str], **draw_options: Any) -
     return flipbook(root, **draw_options).save(path)
 
 
-def _caption(k: int, n: int, step: Step | None, rname: str, root: Value, index: Mapping[int, int]) -> str:
+def _caption(k: int, n: int, step: Step | None, names: Mapping[Value, str], root: Value) -> str:
+    rname = names[root]
     d = f"d{rname}"
     if step is None:
         return (f"step 0 of {n}: the seed, {d}/d{rname} = 1\n"
                 f"{rname} = {_fmt(root.data)}; backward starts at the output with gradient 1")
     node = step.node
-    name = _name(node, index)
-    args = [_name(p, index) for p in node.parents]
+    name = names[node]
+    args = [names[p] for p in node.parents]
     shown = ", ".join(args[:6]) + (f", ... ({len(args)} inputs)" if len(args) > 6 else "")
     lines = [(f"step {k} of {n}: {name} = {node.op}({shown}) = {_fmt(node.data)}, its gradient is final: "
               f"{d}/d{name} = {_fmt(step.grad)}")]
     for e in step.edges:
-        p = _name(e.parent, index)
+        p = names[e.parent]
         lines.append(f"  to {p}: {d}/d{name} * d{name}/d{p} = {_fmt(step.grad)} * {_fmt(e.local)} = "
                      f"{_fmt(e.contribution)}, {p}.grad is now {_fmt(e.parent_grad)}")
     if not step.edges:

@@ -62,11 +62,43 @@ def test_frames_are_the_seed_then_one_per_backward_step_with_the_chain_rule_numb
             assert f"{step.grad:.4g} * {e.local:.4g} = {e.contribution:.4g}, " in line
             assert line.endswith(f".grad is now {e.parent_grad:.4g}")
     last = fb.frames[-1].caption.split("\n")
-    assert last[0].startswith("step 3 of 3: v2 = *(x, w) = -6")
-    assert last[1] == f"  to x: dL/dv2 * dv2/dx = {0.501:.4g} * -3 = {x.grad:.4g}, x.grad is now {x.grad:.4g}"
+    assert last[0].startswith("step 3 of 3: v1 = *(x, w) = -6")  # x*w is the first unlabelled value drawn
+    assert last[1] == f"  to x: dL/dv1 * dv1/dx = {0.501:.4g} * -3 = {x.grad:.4g}, x.grad is now {x.grad:.4g}"
     # afterwards the gradients are exactly those of backward()
     leaves = {v.label: v.grad for v in mg.topological_order(twin) if v.is_leaf}
     assert [x.grad, w.grad, b.grad] == [leaves["x"], leaves["w"], leaves["b"]]
+
+
+def test_a_node_has_one_name_in_the_captions_draw_graph_and_explain():
+    from micrograd_like.trace import explain
+    from micrograd_like.viz import node_names
+
+    x, w = mg.Value(2.0, "x"), mg.Value(0.5, "w")
+    h = (x * w).tanh()
+    o = h * h + x * 3.0  # root and intermediates unlabelled; x and h used twice
+    fb = flipbook(o)
+    source = draw_graph(o).source
+    drawn = dict(re.findall(r'^\t(v\d+) \[label="\{ ([^ |]+) \|', source, re.MULTILINE))  # DOT id -> name
+    names = node_names(o)
+    root = drawn[fb.frames[0].node_id]
+    assert root == names[o] and fb.frames[0].caption.startswith(f"step 0 of {len(fb) - 1}: the seed, d{root}/d{root} = 1")
+    assert fb.title == f"backprop of {root}"
+    seen = set()
+    for frame in fb.frames[1:]:
+        head, *lines = frame.caption.split("\n")
+        name = re.match(r"step \d+ of \d+: (\S+) = ", head).group(1)
+        assert name == drawn[frame.node_id] == names[frame.step.node]
+        assert head.endswith(f"d{root}/d{name} = {frame.step.grad:.4g}")
+        for e, line in zip(frame.step.edges, lines):
+            assert line.startswith(f"  to {names[e.parent]}: d{root}/d{name} * d{name}/d{names[e.parent]} = ")
+        seen.add(name)
+        if frame.step.node is not o:  # explain names the node the same way on the path from the root to x
+            text = explain(x, o)
+            if any(p is x for p in frame.step.node.parents):
+                assert f"d{name}/dx" in text
+    assert len(seen) == len(fb) - 1 == sum(1 for v in names if not v.is_leaf)
+    assert all(n.startswith("v") and n[1:].isdigit() for n in seen)  # unlabelled: v1, v2, ..., not v{topo index}
+    assert max(int(n[1:]) for n in seen) <= len(names) - 2  # two leaves are labelled, so v{len-1} cannot appear
 
 
 def test_each_frame_shows_the_gradients_of_that_moment_and_highlights_its_node():
