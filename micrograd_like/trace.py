@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterator, Mapping
 
-from .engine import Value, _start_backward, topological_order
+from .engine import Value, _sends, _start_backward, topological_order
 from .flipbook import flipbook  # noqa: F401  (re-exported: the kernel-free stepper lives in its own module)
 from .viz import node_names
 
@@ -50,18 +50,22 @@ class Step:
 def backward_steps(root: Value, gradient: float = 1.0) -> Iterator[Step]:
     """Run ``root.backward()`` lazily: one Step per non-leaf node, in backward order.
 
-    The same reset, seed and order as ``Value.backward``, so consuming every step leaves
-    exactly the gradients ``backward()`` gives (the same floats, bit for bit). Each Step
-    carries ``viz.node_names(root)``, so its text names nodes as the pictures do.
+    The same reset, seed, order and rule for each edge as ``Value.backward`` (nothing
+    passes from a zero grad, nor from an infinite or NaN grad along an edge whose local
+    derivative is 0), so consuming every step leaves exactly the gradients ``backward()``
+    gives (the same floats, bit for bit, inf and NaN included). Each Step carries
+    ``viz.node_names(root)``, so its text names nodes as the pictures do.
     """
     names = node_names(root)
     for i, v in enumerate(reversed(_start_backward(root, gradient))):
         g = v.grad
         edges = []
         for parent, local in zip(v.parents, v.local_grads):
-            if g:  # backward() skips zero gradients; so must we, to agree with it exactly
-                parent.grad += g * local
-            edges.append(EdgeStep(parent, local, g * local if g else 0.0, parent.grad))
+            sent = 0.0
+            if _sends(g, local):
+                sent = g * local
+                parent.grad += sent
+            edges.append(EdgeStep(parent, local, sent, parent.grad))
         yield Step(i, v, g, tuple(edges), names)
 
 
