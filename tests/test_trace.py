@@ -90,6 +90,48 @@ def test_static_steps_and_widget():
     assert isinstance(box, widgets.VBox)
 
 
+@pytest.mark.graphviz
+def test_step_svgs_and_the_stepper_show_the_flipbooks_frames_from_one_layout(monkeypatch):
+    import html
+    import re
+    import subprocess
+
+    from micrograd_like.trace import flipbook
+
+    def build():
+        x, w = mg.Value(2.0, "x"), mg.Value(-1.0, "w")
+        h = (x * w).tanh()
+        return h * h + x
+
+    runs = []
+
+    class Counting(subprocess.Popen):
+        def __init__(self, args, *a, **k):
+            runs.append(args)
+            super().__init__(args, *a, **k)
+
+    monkeypatch.setattr(subprocess, "Popen", Counting)
+    svgs = list(step_svgs(build()))
+    assert len(runs) == 1 and len(svgs) == 4  # one Graphviz layout for the four steps
+    book = flipbook(build())
+    texts = [re.findall(r"<text[^>]*>(.*?)</text>", svg) for svg in svgs]
+    assert texts == [re.findall(r"<text[^>]*>(.*?)</text>", f.svg) for f in book.frames[1:]]
+    positions = {tuple(re.findall(r'<text text-anchor="middle" x="([\d.-]+)"', svg)) for svg in svgs}
+    assert len(positions) == 1  # nodes stay put from picture to picture
+
+    widgets = pytest.importorskip("ipywidgets")
+    box = stepper(build())
+    buttons, text, picture = box.children
+    prev_b, next_b = buttons.children
+    shown = []
+    for _ in range(len(book)):
+        shown.append((html.unescape(re.sub(r"</?pre>", "", text.value)), picture.value))
+        next_b.click()
+    assert [c for c, _ in shown] == [f.caption for f in book.frames]  # the same captions, seed first
+    assert shown[0][0].startswith("step 0 of 4: the seed")
+    assert all('class="node current"' in svg for _, svg in shown) and next_b.disabled and not prev_b.disabled
+
+
 def test_explain_the_stepper_and_draw_graph_give_a_node_one_name():
     from micrograd_like.viz import draw_graph, node_names
 
