@@ -213,7 +213,8 @@ def draw_graph(
 
     g = graphviz.Digraph("computation_graph", graph_attr={"rankdir": rankdir, "nodesep": "0.25", "ranksep": "0.4",
                                                       "fontname": "Helvetica", "fontsize": "11"},
-                         node_attr={"fontname": "Helvetica", "fontsize": "11"}, edge_attr={"color": "#4a5568"})
+                         node_attr={"fontname": "Helvetica", "fontsize": "11"},
+                         edge_attr={"color": "#4a5568", "fontname": "Helvetica"})
     cluster_members: dict[str, dict[str, list[str]]] = {}
 
     def place(node_id: str, v: Value) -> None:
