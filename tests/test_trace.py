@@ -8,8 +8,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import micrograd_like as mg
-from micrograd_like.testing.strategies import expressions
 from micrograd_like.engine import _sends
+from micrograd_like.testing.strategies import expressions
 from micrograd_like.trace import backward_steps, explain, step_svgs, stepper
 
 
@@ -119,7 +119,7 @@ def test_step_svgs_and_the_stepper_show_the_flipbooks_frames_from_one_layout(mon
     positions = {tuple(re.findall(r'<text text-anchor="middle" x="([\d.-]+)"', svg)) for svg in svgs}
     assert len(positions) == 1  # nodes stay put from picture to picture
 
-    widgets = pytest.importorskip("ipywidgets")
+    pytest.importorskip("ipywidgets")
     box = stepper(build())
     buttons, text, picture = box.children
     prev_b, next_b = buttons.children
