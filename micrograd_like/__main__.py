@@ -12,7 +12,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from . import expr  # noqa: F401  (the graph command lives there once it exists)
 
-        commands["graph"] = "draw the computation graph of an expression"
+        commands["graph"] = "draw the computation graph of an expression (--steps: its backprop flipbook)"
     except ImportError:
         pass
     if not argv or argv[0] in ("-h", "--help") or argv[0] not in commands:

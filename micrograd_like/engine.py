@@ -318,16 +318,23 @@ class Value:
                 b.grad += g * v._db
 
 
-def _send_masked(v: Value, g: float) -> None:
-    """Pass an infinite or NaN grad ``g`` from ``v`` to its parents, except along edges whose local derivative is 0.
+def _sends(g: float, local: float) -> bool:
+    """Whether an edge with local derivative ``local`` passes the grad ``g`` on: the rule of ``backward()``.
 
-    inf * 0 is NaN, but an edge with a zero local derivative (a relu that was off, a step)
-    depends on nothing upstream, so it passes nothing back, whatever arrives: sqrt(relu(x))
-    at x = -1 gives x.grad = 0, as in PyTorch, not NaN. Finite grads never come here,
-    since g * 0 is 0 for them anyway.
+    A zero grad passes nothing (backward() skips it). An infinite or NaN grad passes
+    nothing along an edge whose local derivative is 0: inf * 0 is NaN, but such an edge (a
+    relu that was off, a step) depends on nothing upstream, so sqrt(relu(x)) at x = -1
+    gives x.grad = 0, as in PyTorch, not NaN. Every other edge passes g * local.
+    ``backward()`` inlines the rule for finite grads, its hot path; ``trace.backward_steps``
+    calls it per edge, so both agree bit for bit.
     """
+    return bool(g) and (not g - g or bool(local))
+
+
+def _send_masked(v: Value, g: float) -> None:
+    """Pass an infinite or NaN grad ``g`` from ``v`` to its parents along the edges ``_sends`` lets through."""
     for parent, local in zip(v.parents, v.local_grads):
-        if local:
+        if _sends(g, local):
             parent.grad += g * local
 
 

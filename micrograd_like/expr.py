@@ -187,23 +187,42 @@ def main(argv: list[str] | None = None) -> int:
     parser = ArgumentParser(
         prog="python -m micrograd_like graph",
         description="Draw the computation graph of an expression after backward(), "
-                    "e.g.: graph \"tanh(x*w + b)\" x=2 w=-3 b=6.88 -o graph.svg",
+                    "e.g.: graph \"tanh(x*w + b)\" x=2 w=-3 b=6.88 -o graph.svg; with --steps, "
+                    "a flipbook of the backward pass, one frame per step: -o steps.html or -o steps.gif",
     )
     parser.add_argument("expression")
     parser.add_argument("values", nargs="*", default=[], metavar="NAME=NUMBER")
-    parser.add_argument("-o", "--output", default="graph.svg", help=".svg, .png, .pdf or .dot (DOT text)")
+    parser.add_argument("-o", "--output", default=None,
+                        help=".svg, .png, .pdf or .dot (DOT text), default graph.svg; "
+                             "with --steps .html (a page that needs no kernel) or .gif, default steps.html")
     parser.add_argument("--local-grads", action="store_true", help="write local derivatives on the edges")
+    parser.add_argument("--steps", action="store_true",
+                        help="draw backprop one step at a time: a flipbook (.html) or an animated GIF (.gif)")
     args = parser.parse_args(argv)
+    output = args.output or ("steps.html" if args.steps else "graph.svg")
+    ext = os.path.splitext(output)[1].lower()
+    if args.steps and ext not in (".html", ".htm", ".gif"):
+        parser.error(f"--steps writes a flipbook: -o must end in .html or .gif, got {output!r}")
     try:
         variables = _normalised(_assignment(a) for a in args.values)
         out = parse(args.expression, variables)
-        out.backward()
-        from .viz import draw_graph, render
+        frames = ""
+        if args.steps:
+            from .flipbook import _gif_modules, flipbook
 
-        render(draw_graph(out, show_local_grads=args.local_grads), args.output)
+            if ext == ".gif":
+                _gif_modules()  # say which extra is missing before the work
+            book = flipbook(out, show_local_grads=args.local_grads)  # runs backward() step by step
+            book.save(output)
+            frames = f" ({len(book)} frames)"
+        else:
+            out.backward()
+            from .viz import draw_graph, render
+
+            render(draw_graph(out, show_local_grads=args.local_grads), output)
     except (ExpressionError, ArithmeticError, ValueError, TypeError, RuntimeError, ImportError, OSError,
             MemoryError) as e:
         print(f"graph: {one_line(e)}", file=sys.stderr)
         return 2
-    print(f"{out.label} = {out.data:.6g}; wrote {os.path.abspath(args.output)}")
+    print(f"{out.label} = {out.data:.6g}; wrote {os.path.abspath(output)}{frames}")
     return 0

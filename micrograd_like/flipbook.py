@@ -30,15 +30,6 @@ def _fmt(x: float) -> str:
     return f"{x:.4g}"
 
 
-def _name(v: Value, index: Mapping[int, int]) -> str:
-    """The name a node has in the pictures; ``index`` maps id(v) to its place in topological order.
-
-    A seam: when viz gains one public naming function, call it here so that the flipbook,
-    draw_graph and explain give a node the same name.
-    """
-    return v.label or f"v{index[id(v)]}"
-
-
 @dataclass(frozen=True)
 class Frame:
     """One picture of the flipbook: the caption (plain text, one line per fact) and the inline SVG."""
@@ -164,7 +155,8 @@ class Flipbook:
         return os.fspath(path)
 
 
-def flipbook(root: Value, *, link: str | None = "step", **draw_options: Any) -> Flipbook:
+def flipbook(root: Value, *, link: str | None = "step", timeout: float | None = None,
+             **draw_options: Any) -> Flipbook:
     """Run ``root.backward()`` one step at a time and draw each step: a Flipbook of frames.
 
     Frame 0 is the seed, dL/dL = 1; frame k shows backward step k-1: the node whose
@@ -174,21 +166,37 @@ def flipbook(root: Value, *, link: str | None = "step", **draw_options: Any) -> 
     the frames differ in text and highlight only, so nodes never move between frames.
     ``link`` names the step in the page address (``#step=5``); on a page with several
     flipbooks the first with a given link owns it; give others their own (``link="neuron"``,
-    ``#neuron=2``) or ``None``. ``draw_options`` go to ``viz.draw_graph``.
+    ``#neuron=2``) or ``None``. ``timeout`` bounds the Graphviz run in seconds
+    (``viz.LAYOUT_TIMEOUT`` by default); ``draw_options`` go to ``viz.draw_graph``.
     """
+    frames, _, rname = _build(root, timeout, draw_options)
+    return Flipbook(frames, link=link, title=f"backprop of {rname}")
+
+
+def _build(root: Value, timeout: float | None,
+           draw_options: Mapping[str, Any]) -> tuple[list[Frame], list[str], str]:
+    """The frames of ``root``'s backward pass, their SVGs as Graphviz wrote them, and the root's name."""
+    from . import viz
     from .trace import backward_steps
-    from .viz import INSTALL_HINT, _graphviz, draw_graph
 
     if not isinstance(root, Value):
         raise TypeError(f"flipbook: root must be a Value, got {type(root).__name__}")
     if "highlight" in draw_options:
         raise TypeError("flipbook: highlight is chosen per frame (the current node); do not pass it")
-    gv = _graphviz()
+    viz._graphviz()  # the package is needed to describe the frames: say so before the work
     order = topological_order(root)
-    index = {id(v): i for i, v in enumerate(order)}
+    index = {id(v): i for i, v in enumerate(order)}  # DOT ids: draw_graph's v0, v1, ... in this order
+    names = viz.node_names(root)  # the names draw_graph, explain and the stepper give the same nodes
     before = [v.grad for v in order]
     steps = list(backward_steps(root))
     final = [v.grad for v in order]
+    options = dict(draw_options)
+    if options.get("color_by_grad") and options.get("grad_scale") is None:
+        # one colour scale for the whole pass: a colour means the same grad in every frame, and
+        # the legend (which names the scale) is the same in every frame, so one layout serves them all
+        seen = [abs(g) for g in [root.grad, *final, *(e.parent_grad for s in steps for e in s.edges)]
+                if g - g == 0 and g]
+        options["grad_scale"] = max(seen, default=1.0)
 
     # Replay the pass: set each frame's gradients, let draw_graph describe the frame (no Graphviz
     # run), and keep the final gradients when done.
@@ -197,27 +205,23 @@ def flipbook(root: Value, *, link: str | None = "step", **draw_options: Any) -> 
         for v, b in zip(order, before):
             v.grad = b if v.is_leaf else 0.0
         root.grad = final[-1]  # the seed; nothing passes a gradient back to the root
-        graphs.append(draw_graph(root, highlight={root}, **draw_options))
+        graphs.append(viz.draw_graph(root, highlight={root}, **options))
         for step in steps:
             for e in step.edges:
                 e.parent.grad = e.parent_grad
-            graphs.append(draw_graph(root, highlight={step.node}, **draw_options))
+            graphs.append(viz.draw_graph(root, highlight={step.node}, **options))
     finally:
         for v, g in zip(order, final):
             v.grad = g
-    try:
-        svgs = _render(graphs, gv)
-    except gv.ExecutableNotFound:
-        raise RuntimeError(INSTALL_HINT) from None
-    rname = _name(root, index)
+    svgs = _render(graphs, viz.LAYOUT_TIMEOUT if timeout is None else timeout)
     nodes = [root] + [s.node for s in steps]
     frames = []
     for k, (svg, node) in enumerate(zip(svgs, nodes)):
         node_id = f"v{index[id(node)]}"
         shown = steps[k - 1] if k else None
-        caption = _caption(k, len(steps), shown, rname, root, index)
+        caption = _caption(k, len(steps), shown, names, root)
         frames.append(Frame(caption, _inline(svg, node_id), node_id, shown))
-    return Flipbook(frames, link=link, title=f"backprop of {rname}")
+    return frames, svgs, names[root]
 
 
 def save_steps(root: Value, path: str | os.PathLike[str], **draw_options: Any) -> str:
@@ -230,19 +234,20 @@ def save_steps(root: Value, path: str | os.PathLike[str], **draw_options: Any) -
     return flipbook(root, **draw_options).save(path)
 
 
-def _caption(k: int, n: int, step: Step | None, rname: str, root: Value, index: Mapping[int, int]) -> str:
+def _caption(k: int, n: int, step: Step | None, names: Mapping[Value, str], root: Value) -> str:
+    rname = names[root]
     d = f"d{rname}"
     if step is None:
         return (f"step 0 of {n}: the seed, {d}/d{rname} = 1\n"
                 f"{rname} = {_fmt(root.data)}; backward starts at the output with gradient 1")
     node = step.node
-    name = _name(node, index)
-    args = [_name(p, index) for p in node.parents]
+    name = names[node]
+    args = [names[p] for p in node.parents]
     shown = ", ".join(args[:6]) + (f", ... ({len(args)} inputs)" if len(args) > 6 else "")
     lines = [(f"step {k} of {n}: {name} = {node.op}({shown}) = {_fmt(node.data)}, its gradient is final: "
               f"{d}/d{name} = {_fmt(step.grad)}")]
     for e in step.edges:
-        p = _name(e.parent, index)
+        p = names[e.parent]
         lines.append(f"  to {p}: {d}/d{name} * d{name}/d{p} = {_fmt(step.grad)} * {_fmt(e.local)} = "
                      f"{_fmt(e.contribution)}, {p}.grad is now {_fmt(e.parent_grad)}")
     if not step.edges:
@@ -257,10 +262,24 @@ class _NoFastPath(Exception):
 
 
 _NODE_LINE = re.compile(r'^\s*([A-Za-z_][A-Za-z0-9_]*|"(?:[^"\\]|\\.)*")\s*\[(.*)\]\s*$', re.DOTALL)
-_ATTR = re.compile(r'([A-Za-z_]+)=("(?:[^"\\]|\\.)*"|[^\s\]]+)')
+_ATTR = re.compile(r'([A-Za-z_]+)=("(?:[^"\\]|\\.)*"|<|[^\s\]]+)')
 _GROUP = re.compile(r'(<g id="node\d+" class="node">\s*<title>([^<]*)</title>)(.*?)(</g>)', re.DOTALL)
 _SHAPE = re.compile(r"<(path|polygon|ellipse|polyline)\b([^>]*?)/>")
 _TEXT = re.compile(r"<text\b([^>]*)>(.*?)</text>", re.DOTALL)
+_HTML = "\0html:"  # marks an HTML-like label, kept whole: the rewrite cannot change one, only keep it
+
+
+def _html_value(text: str, start: int) -> int:
+    """The end of the HTML-like value ``<...>`` that starts at ``text[start]`` (its brackets nest)."""
+    depth = 0
+    for i in range(start, len(text)):
+        if text[i] == "<":
+            depth += 1
+        elif text[i] == ">":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+    raise _NoFastPath("unbalanced HTML-like label")
 
 
 def _node_attrs(line: str) -> tuple[str, dict[str, str]] | None:
@@ -269,18 +288,25 @@ def _node_attrs(line: str) -> tuple[str, dict[str, str]] | None:
     m = _NODE_LINE.match(line)
     if not m:
         return None
-    attrs = {}
-    for key, value in _ATTR.findall(m.group(2)):
-        if value.startswith("<"):
-            raise _NoFastPath("HTML-like label")
-        if value.startswith('"'):
-            value = value[1:-1].replace('\\"', '"')
+    attrs, text, pos = {}, m.group(2), 0
+    while True:
+        a = _ATTR.search(text, pos)
+        if a is None:
+            break
+        key, value = a.group(1), a.group(2)
+        if value == "<":
+            end = _html_value(text, a.start(2))
+            value, pos = _HTML + text[a.start(2):end], end
+        else:
+            pos = a.end()
+            if value.startswith('"'):
+                value = value[1:-1].replace('\\"', '"')
         attrs[key] = value
     return m.group(1).strip('"'), attrs
 
 
 def _split_body(g: graphviz.Digraph) -> tuple[list[str], dict[str, dict[str, str]]]:
-    """The graph's non-node lines (edges, clusters) and its node attributes by id."""
+    """The graph's non-node lines (edges, clusters, legend) and its node attributes by id."""
     rest: list[str] = []
     nodes: dict[str, dict[str, str]] = {}
     for line in g.body:
@@ -294,13 +320,15 @@ def _split_body(g: graphviz.Digraph) -> tuple[list[str], dict[str, dict[str, str
 
 def _label_pieces(label: str, shape: str) -> list[str]:
     """The texts Graphviz draws for a label, in drawing order (record fields, or lines)."""
+    if label.startswith(_HTML):
+        raise _NoFastPath("an HTML-like label that changes between frames")
     if shape in ("record", "Mrecord"):
         inner = label.strip()
         if inner.startswith("{") and inner.endswith("}"):
             inner = inner[1:-1]
-        if re.search(r"(?<!\\)[{}<>]", inner):
-            raise _NoFastPath("nested record or port")
-        fields = re.split(r"(?<!\\)\|", inner)
+        fields = [re.sub(r"^\s*<[A-Za-z0-9_]*>", "", f) for f in re.split(r"(?<!\\)\|", inner)]  # drop ports
+        if any(re.search(r"(?<!\\)[{}<>]", f) for f in fields):
+            raise _NoFastPath("nested record")
         return [re.sub(r"\\(.)", r"\1", f).strip() for f in fields]
     lines = re.split(r"\\[nlr]", label)
     if lines and lines[-1] == "" and len(lines) > 1:
@@ -351,23 +379,31 @@ def _restyle(group: str, attrs: Mapping[str, str], node_id: str) -> str:
     return _TEXT.sub(text, group)
 
 
-def _render(graphs: Sequence[graphviz.Digraph], gv: Any) -> list[str]:
+def _render(graphs: Sequence[graphviz.Digraph], timeout: float = 10.0) -> list[str]:
     """SVG text of each graph: one Graphviz layout when the graphs differ only in node labels and styles.
 
-    Falls back to one Graphviz run per graph when they differ in anything else.
+    Nodes that look the same in every frame (leaves' names, op nodes with their ports,
+    dashed copies) are drawn as Graphviz drew them; the others get their texts and
+    styles rewritten per frame. Falls back to one Graphviz run per graph when the graphs
+    differ in anything else (edges, clusters, the legend, an HTML-like node label).
     """
+    from . import viz
+
     if not graphs:
         return []
     try:
         parts = [_split_body(g) for g in graphs]
-        rest0 = parts[0][0]
-        if any(rest != rest0 or nodes.keys() != parts[0][1].keys() for rest, nodes in parts):
-            raise _NoFastPath("the frames differ in edges or clusters")
-        # lay out with each node's widest label of all frames, so no text outgrows its box
-        widest = {nid: max((nodes[nid].get("label", "") for _, nodes in parts), key=len) for nid in parts[0][1]}
+        rest0, nodes0 = parts[0]
+        if any(rest != rest0 or nodes.keys() != nodes0.keys() for rest, nodes in parts):
+            raise _NoFastPath("the frames differ in edges, clusters or legend")
+        varying = {nid for nid in nodes0 if any(nodes[nid] != nodes0[nid] for _, nodes in parts)}
+        # lay out with each changing node's widest label of all frames, so no text outgrows its box
+        widest = {nid: max((nodes[nid].get("label", "") for _, nodes in parts), key=len) for nid in varying}
+        if any(label.startswith(_HTML) for label in widest.values()):
+            raise _NoFastPath("an HTML-like label that changes between frames")
         layout = graphs[-1].copy()
         layout.body = [_with_label(line, widest) for line in graphs[-1].body]
-        base = layout.pipe(format="svg").decode("utf-8")
+        base = viz.pipe(layout, "svg", timeout).decode("utf-8")
         segments: list[str | tuple[str, str, str, str]] = []
         pos = 0
         for m in _GROUP.finditer(base):
@@ -375,9 +411,9 @@ def _render(graphs: Sequence[graphviz.Digraph], gv: Any) -> list[str]:
             segments.append((html.unescape(m.group(2)), m.group(1), m.group(3), m.group(4)))
             pos = m.end()
         segments.append(base[pos:])
-        # Every node is rewritten from its attributes (one spelling of each line, so that lines
-        # that look alike are alike and can be shared); a node looks the same in most frames,
-        # so each look is rewritten once.
+        # Every changing node is rewritten from its attributes (one spelling of each line, so
+        # that lines that look alike are alike and can be shared); a node looks the same in
+        # most frames, so each look is rewritten once.
         looks: dict[tuple[str, tuple[tuple[str, str], ...]], str] = {}
         out = []
         for _, nodes in parts:
@@ -387,7 +423,7 @@ def _render(graphs: Sequence[graphviz.Digraph], gv: Any) -> list[str]:
                     pieces.append(seg)
                     continue
                 nid, head, inner, tail = seg
-                if nid in nodes:
+                if nid in varying:
                     key = (nid, tuple(sorted(nodes[nid].items())))
                     if key not in looks:
                         looks[key] = _restyle(inner, nodes[nid], nid)
@@ -396,12 +432,12 @@ def _render(graphs: Sequence[graphviz.Digraph], gv: Any) -> list[str]:
             out.append("".join(pieces))
         return out
     except _NoFastPath:
-        return [g.pipe(format="svg").decode("utf-8") for g in graphs]
+        return [viz.pipe(g, "svg", timeout).decode("utf-8") for g in graphs]
 
 
 def _with_label(line: str, labels: Mapping[str, str]) -> str:
     parsed = _node_attrs(line)
-    if parsed is None or "label" not in parsed[1]:
+    if parsed is None or parsed[0] not in labels or "label" not in parsed[1]:
         return line
     new = labels[parsed[0]].replace('"', '\\"')
     return re.sub(r'label=("(?:[^"\\]|\\.)*"|[^\s\]]+)', lambda _: f'label="{new}"', line, count=1)

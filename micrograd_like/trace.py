@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
 from typing import Iterator, Mapping
 
-from .engine import Value, _start_backward, topological_order
+from .engine import Value, _sends, _start_backward, topological_order
 from .flipbook import flipbook  # noqa: F401  (re-exported: the kernel-free stepper lives in its own module)
 from .viz import node_names
 
@@ -50,18 +51,22 @@ class Step:
 def backward_steps(root: Value, gradient: float = 1.0) -> Iterator[Step]:
     """Run ``root.backward()`` lazily: one Step per non-leaf node, in backward order.
 
-    The same reset, seed and order as ``Value.backward``, so consuming every step leaves
-    exactly the gradients ``backward()`` gives (the same floats, bit for bit). Each Step
-    carries ``viz.node_names(root)``, so its text names nodes as the pictures do.
+    The same reset, seed, order and rule for each edge as ``Value.backward`` (nothing
+    passes from a zero grad, nor from an infinite or NaN grad along an edge whose local
+    derivative is 0), so consuming every step leaves exactly the gradients ``backward()``
+    gives (the same floats, bit for bit, inf and NaN included). Each Step carries
+    ``viz.node_names(root)``, so its text names nodes as the pictures do.
     """
     names = node_names(root)
     for i, v in enumerate(reversed(_start_backward(root, gradient))):
         g = v.grad
         edges = []
         for parent, local in zip(v.parents, v.local_grads):
-            if g:  # backward() skips zero gradients; so must we, to agree with it exactly
-                parent.grad += g * local
-            edges.append(EdgeStep(parent, local, g * local if g else 0.0, parent.grad))
+            sent = 0.0
+            if _sends(g, local):
+                sent = g * local
+                parent.grad += sent
+            edges.append(EdgeStep(parent, local, sent, parent.grad))
         yield Step(i, v, g, tuple(edges), names)
 
 
@@ -128,53 +133,50 @@ def explain(value: Value, root: Value | None = None, max_paths: int = 4) -> str:
         f" (over the {len(texts)} paths shown; {t}.grad holds the full sum)" if more else "")
 
 
-def _drawn_steps(root: Value, **draw_options: object) -> Iterator[tuple[Step, str]]:
-    """Each backward step with an SVG of the graph right after it, the current node highlighted."""
-    from .viz import draw_graph, pipe, scalable_svg
-
-    for step in backward_steps(root):
-        graph = draw_graph(root, highlight={step.node}, **draw_options)  # type: ignore[arg-type]
-        # scalable: a wide graph shrinks to the page instead of being cut off at its right edge
-        yield step, scalable_svg(pipe(graph, "svg"))
-
-
 def step_svgs(root: Value, **draw_options: object) -> Iterator[str]:
-    """One SVG (text) per backward step, the current node highlighted: the static stepper.
+    """One SVG document (text) per backward step, the current node highlighted: the static stepper.
 
-    Each SVG shrinks to the width of the page (``viz.scalable_svg``).
-
-    Runs backward as it goes, so the gradients fill in from picture to picture. Needs
-    the graphviz package and program; options go to ``viz.draw_graph``.
+    The pictures of ``flipbook(root)`` without the seed frame: one Graphviz layout for all
+    of them, so nodes stay put from picture to picture while the gradients fill in. Each
+    SVG shrinks to the width of the page (``viz.scalable_svg``). Runs ``root``'s backward
+    pass; needs the graphviz package and program; options go to ``viz.draw_graph``.
     """
-    for _, svg in _drawn_steps(root, **draw_options):
-        yield svg
+    from .flipbook import _build
+    from .viz import scalable_svg
+
+    _, svgs, _ = _build(root, None, draw_options)
+    for svg in svgs[1:]:
+        yield scalable_svg(svg)
 
 
 def stepper(root: Value, **draw_options: object):  # type: ignore[no-untyped-def]
     """A notebook widget (ipywidgets) with previous/next buttons that walks through backprop.
 
-    Each step shows the graph with the current node highlighted and what it sent to
-    its parents. Without ipywidgets, use ``step_svgs`` (the same pictures, static).
+    It shows the flipbook's frames (``flipbook(root)``): the seed, then each step with the
+    current node highlighted and the chain rule with its numbers as the caption. Without
+    ipywidgets, or to share the result, use ``flipbook(root)``: the same frames as plain
+    HTML that needs no kernel.
     """
     try:
         import ipywidgets as widgets
     except ImportError:
         raise ImportError("stepper needs ipywidgets (pip install ipywidgets); "
-                          "step_svgs(root) gives the same pictures without it") from None
-    pairs = list(_drawn_steps(root, **draw_options))
+                          "flipbook(root) gives the same frames without it") from None
+    from .flipbook import _build
+
+    frames, _, _ = _build(root, None, draw_options)
     picture, text = widgets.HTML(), widgets.HTML()
     prev_b, next_b = widgets.Button(description="previous"), widgets.Button(description="next")
     position = {"i": 0}
 
     def show(i: int) -> None:
         position["i"] = i
-        step, svg = pairs[i]
-        picture.value = svg
-        text.value = f"<pre>{step}</pre>"
-        prev_b.disabled, next_b.disabled = i == 0, i == len(pairs) - 1
+        frame = frames[i]
+        picture.value = frame.svg
+        text.value = f"<pre>{html.escape(frame.caption)}</pre>"
+        prev_b.disabled, next_b.disabled = i == 0, i == len(frames) - 1
 
     prev_b.on_click(lambda _: show(max(0, position["i"] - 1)))
-    next_b.on_click(lambda _: show(min(len(pairs) - 1, position["i"] + 1)))
-    if pairs:
-        show(0)
+    next_b.on_click(lambda _: show(min(len(frames) - 1, position["i"] + 1)))
+    show(0)
     return widgets.VBox([widgets.HBox([prev_b, next_b]), text, picture])

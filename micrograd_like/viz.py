@@ -164,6 +164,7 @@ def draw_graph(
     collapse_neurons: bool = False,
     clusters: bool = True,
     max_nodes: int = 1500,
+    grad_scale: float | None = None,
 ) -> graphviz.Digraph:
     """The computation graph of ``root``: a record per Value (name | data | grad), a small node per op.
 
@@ -172,7 +173,10 @@ def draw_graph(
     ``show_local_grads`` writes d child / d parent on each edge (an op of more than two
     inputs gets one labelled port per input, so each number sits where its edge ends);
     ``highlight`` outlines the given Values; ``color_by_grad`` fills blue for positive
-    and red for negative gradients, stronger for larger ones, with a legend. Values
+    and red for negative gradients, stronger for larger ones, with a legend; full
+    strength is ``grad_scale`` (default: the largest |grad| in the graph; a flipbook
+    passes the largest of its whole backward pass, so a colour means one thing in
+    every frame, and the legend stays put). Values
     built by ``nn`` are grouped in a cluster per neuron inside one per layer, or drawn
     as one node per neuron with ``collapse_neurons``. Every grad shows its number: 0
     before backward() and wherever no gradient reached. A value used far above where it
@@ -193,7 +197,12 @@ def draw_graph(
     names = node_names(root)
     index = {id(v): i for i, v in enumerate(order)}
     highlighted = {id(v) for v in highlight}
-    top = max((abs(v.grad) for v in order), default=0.0) or 1.0
+    if grad_scale is None:
+        top = max((abs(v.grad) for v in order), default=0.0) or 1.0
+    elif isinstance(grad_scale, (int, float)) and not isinstance(grad_scale, bool) and 0 < grad_scale < float("inf"):
+        top = float(grad_scale)
+    else:
+        raise ValueError(f"draw_graph: grad_scale must be a positive finite number, got {grad_scale!r}")
     level = _levels(order)
     first_use: dict[int, int] = {}  # a leaf is drawn just before its first use, wherever that is
     for v in order:
@@ -202,8 +211,10 @@ def draw_graph(
                 first_use[id(p)] = min(first_use.get(id(p), level[id(v)]), level[id(v)])
     level.update((i, lv - 1) for i, lv in first_use.items())
 
-    g = graphviz.Digraph("computation_graph", graph_attr={"rankdir": rankdir, "nodesep": "0.25", "ranksep": "0.4"},
-                         node_attr={"fontname": "Helvetica", "fontsize": "11"}, edge_attr={"color": "#4a5568"})
+    g = graphviz.Digraph("computation_graph", graph_attr={"rankdir": rankdir, "nodesep": "0.25", "ranksep": "0.4",
+                                                      "fontname": "Helvetica", "fontsize": "11"},
+                         node_attr={"fontname": "Helvetica", "fontsize": "11"},
+                         edge_attr={"color": "#4a5568", "fontname": "Helvetica"})
     cluster_members: dict[str, dict[str, list[str]]] = {}
 
     def place(node_id: str, v: Value) -> None:

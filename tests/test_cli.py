@@ -202,3 +202,56 @@ def test_graph_draws_a_value_used_by_many_nodes_within_the_time_limit(tmp_path, 
     proc = command("graph", expression, "x=0.5", "-o", str(tmp_path / "g.svg"), timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "g.svg").read_text().count('class="node"') > 70
+
+
+# --- graph --steps: the flipbook
+
+
+NEURON = ("tanh(x*w + b)", "x=2", "w=-3", "b=6.88")
+
+
+@pytest.mark.graphviz
+def test_graph_steps_writes_a_flipbook_page(tmp_path):
+    import html
+    import re
+
+    out = tmp_path / "steps.html"
+    proc = command("graph", *NEURON, "--steps", "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("out = 0.706419; wrote ") and proc.stdout.rstrip().endswith("(4 frames)")
+    page = out.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and page.count('<figure class="mgl-frame"') == 4
+    captions = [html.unescape(c) for c in re.findall(r"<figcaption><div>(.*?)</div>", page)]
+    assert captions[0] == "step 0 of 3: the seed, dout/dout = 1"
+    assert captions[1].startswith("step 1 of 3: out = tanh(v2) = 0.7064")
+    assert captions[3].startswith("step 3 of 3: v1 = *(x, w) = -6")
+
+
+@pytest.mark.graphviz
+def test_graph_steps_writes_an_animated_gif(tmp_path):
+    Image = pytest.importorskip("PIL.Image")
+    pytest.importorskip("cairosvg")
+    out = tmp_path / "steps.gif"
+    proc = command("graph", *NEURON, "--steps", "-o", str(out), "--local-grads")
+    assert proc.returncode == 0, proc.stderr
+    with Image.open(out) as gif:
+        assert gif.format == "GIF" and gif.n_frames == 4 and gif.width > 300
+
+
+@pytest.mark.parametrize("name", ["steps.svg", "steps.png", "steps", "steps.dot"])
+def test_graph_steps_with_another_extension_is_a_one_line_error(tmp_path, name):
+    proc = command("graph", *NEURON, "--steps", "-o", str(tmp_path / name), timeout=30)
+    assert_one_line_error(proc, "--steps writes a flipbook: -o must end in .html or .gif", name)
+    assert not list(tmp_path.iterdir())
+
+
+def test_graph_steps_gif_without_the_extra_names_it(tmp_path):
+    # a module that fails to import stands in for a machine without cairosvg
+    fake = tmp_path / "fake"
+    fake.mkdir()
+    (fake / "cairosvg.py").write_text("raise ImportError('No module named cairosvg')\n")
+    env = environment()
+    env["PYTHONPATH"] = os.pathsep.join([str(fake), env["PYTHONPATH"]])
+    proc = command("graph", *NEURON, "--steps", "-o", str(tmp_path / "steps.gif"), env=env, timeout=30)
+    assert_one_line_error(proc, "graph: ", "pip install 'micrograd_like[gif]'")
+    assert not (tmp_path / "steps.gif").exists()

@@ -12,7 +12,7 @@ import micrograd_like as mg
 from micrograd_like import flipbook as fbmod
 from micrograd_like.testing.strategies import expressions
 from micrograd_like.trace import backward_steps, flipbook
-from micrograd_like.viz import _graphviz, draw_graph
+from micrograd_like.viz import draw_graph
 
 pytestmark = pytest.mark.graphviz
 
@@ -62,11 +62,43 @@ def test_frames_are_the_seed_then_one_per_backward_step_with_the_chain_rule_numb
             assert f"{step.grad:.4g} * {e.local:.4g} = {e.contribution:.4g}, " in line
             assert line.endswith(f".grad is now {e.parent_grad:.4g}")
     last = fb.frames[-1].caption.split("\n")
-    assert last[0].startswith("step 3 of 3: v2 = *(x, w) = -6")
-    assert last[1] == f"  to x: dL/dv2 * dv2/dx = {0.501:.4g} * -3 = {x.grad:.4g}, x.grad is now {x.grad:.4g}"
+    assert last[0].startswith("step 3 of 3: v1 = *(x, w) = -6")  # x*w is the first unlabelled value drawn
+    assert last[1] == f"  to x: dL/dv1 * dv1/dx = {0.501:.4g} * -3 = {x.grad:.4g}, x.grad is now {x.grad:.4g}"
     # afterwards the gradients are exactly those of backward()
     leaves = {v.label: v.grad for v in mg.topological_order(twin) if v.is_leaf}
     assert [x.grad, w.grad, b.grad] == [leaves["x"], leaves["w"], leaves["b"]]
+
+
+def test_a_node_has_one_name_in_the_captions_draw_graph_and_explain():
+    from micrograd_like.trace import explain
+    from micrograd_like.viz import node_names
+
+    x, w = mg.Value(2.0, "x"), mg.Value(0.5, "w")
+    h = (x * w).tanh()
+    o = h * h + x * 3.0  # root and intermediates unlabelled; x and h used twice
+    fb = flipbook(o)
+    source = draw_graph(o).source
+    drawn = dict(re.findall(r'^\t(v\d+) \[label="\{ ([^ |]+) \|', source, re.MULTILINE))  # DOT id -> name
+    names = node_names(o)
+    root = drawn[fb.frames[0].node_id]
+    assert root == names[o] and fb.frames[0].caption.startswith(f"step 0 of {len(fb) - 1}: the seed, d{root}/d{root} = 1")
+    assert fb.title == f"backprop of {root}"
+    seen = set()
+    for frame in fb.frames[1:]:
+        head, *lines = frame.caption.split("\n")
+        name = re.match(r"step \d+ of \d+: (\S+) = ", head).group(1)
+        assert name == drawn[frame.node_id] == names[frame.step.node]
+        assert head.endswith(f"d{root}/d{name} = {frame.step.grad:.4g}")
+        for e, line in zip(frame.step.edges, lines):
+            assert line.startswith(f"  to {names[e.parent]}: d{root}/d{name} * d{name}/d{names[e.parent]} = ")
+        seen.add(name)
+        if frame.step.node is not o:  # explain names the node the same way on the path from the root to x
+            text = explain(x, o)
+            if any(p is x for p in frame.step.node.parents):
+                assert f"d{name}/dx" in text
+    assert len(seen) == len(fb) - 1 == sum(1 for v in names if not v.is_leaf)
+    assert all(n.startswith("v") and n[1:].isdigit() for n in seen)  # unlabelled: v1, v2, ..., not v{topo index}
+    assert max(int(n[1:]) for n in seen) <= len(names) - 2  # two leaves are labelled, so v{len-1} cannot appear
 
 
 def test_each_frame_shows_the_gradients_of_that_moment_and_highlights_its_node():
@@ -92,7 +124,7 @@ def test_one_layout_draws_the_same_texts_and_highlight_as_a_graphviz_run_per_fra
     graphs = []
     for step in backward_steps(root):
         graphs.append(draw_graph(root, highlight={step.node}, show_local_grads=True))
-    fast = fbmod._render(graphs, _graphviz())
+    fast = fbmod._render(graphs)
     slow = [g.pipe(format="svg").decode() for g in graphs]
     assert len(fast) == len(slow) == len(graphs) > 5
     positions = set()
@@ -103,6 +135,84 @@ def test_one_layout_draws_the_same_texts_and_highlight_as_a_graphviz_run_per_fra
         assert f.count('stroke="#dd6b20"') == s.count('stroke="#dd6b20"') > 0
         positions.add(tuple(re.findall(r'<text text-anchor="middle" x="([\d.-]+)"', f)[:4]))
     assert len(positions) == 1  # nodes never move from frame to frame
+
+
+def count_dot_runs(monkeypatch):
+    """A list that grows by one for each Graphviz program started (any route: viz.pipe, graphviz's own)."""
+    import subprocess
+
+    runs = []
+
+    class Counting(subprocess.Popen):  # subprocess.run starts its program through Popen too
+        def __init__(self, args, *a, **k):
+            if args and str(args[0]).rsplit("/", 1)[-1] in ("dot", "neato", "fdp", "sfdp", "circo", "twopi"):
+                runs.append(args)
+            super().__init__(args, *a, **k)
+
+    monkeypatch.setattr(subprocess, "Popen", Counting)
+    return runs
+
+
+def small_neuron():
+    from micrograd_like.nn import Neuron
+
+    n = Neuron(3, activation="tanh", seed=1)
+    return n([1.0, -2.0, 0.5])
+
+
+@pytest.mark.parametrize("make, options, feature", [
+    (wide, {}, "_copy"),  # dashed copies of values used far above
+    (wide, {"show_local_grads": True}, "_copy"),
+    (wide, {"color_by_grad": True}, "label=<<table"),  # the legend
+    (small_neuron, {"show_local_grads": True}, ":p6"),  # a dot node with a port per input
+    (small_neuron, {"show_local_grads": True, "color_by_grad": True}, "label=<<table"),
+])
+def test_one_graphviz_run_lays_out_every_frame_of_the_new_pictures(monkeypatch, make, options, feature):
+    import time
+
+    root = make()
+    assert feature in draw_graph(root, **options).source  # the picture has what the rewrite must cope with
+    runs = count_dot_runs(monkeypatch)
+    start = time.perf_counter()
+    fb = flipbook(root, **options)
+    seconds = time.perf_counter() - start
+    n = len(mg.topological_order(root))
+    print(f"flipbook of {n} values, {len(fb)} frames, {options}: {seconds * 1000:.0f} ms, {len(runs)} dot run(s)")
+    assert len(runs) == 1 and len(fb) == 1 + sum(1 for v in mg.topological_order(root) if not v.is_leaf)
+    if make is wide:
+        assert n == 61
+    legends = {re.sub(r'<g class="node.*', "", f.svg, flags=re.DOTALL) for f in fb.frames}
+    assert len(legends) == 1  # what comes before the nodes (clusters, legend) is one layout's
+
+
+def test_one_layout_of_a_neuron_with_ports_and_colours_reads_as_a_run_per_frame():
+    root = small_neuron()
+    options = {"show_local_grads": True, "color_by_grad": True, "grad_scale": 2.0}
+    graphs = []
+    for step in backward_steps(root):
+        graphs.append(draw_graph(root, highlight={step.node}, **options))
+    fast = fbmod._render(graphs)
+    slow = [g.pipe(format="svg").decode() for g in graphs]
+    assert len(fast) == len(slow) == 2
+    for f, s in zip(fast, slow):
+        ftexts, _ = node_texts(fbmod._inline(f, "none"))
+        stexts, _ = node_texts(fbmod._inline(s, "none"))
+        assert ftexts == stexts and any(t[0] == "dot" and len(t) == 8 for t in ftexts.values())
+        fills = sorted(re.findall(r'fill="(#[0-9a-f]{6})"', f))
+        assert fills == sorted(re.findall(r'fill="(#[0-9a-f]{6})"', s))  # the same colours, the legend's too
+
+
+def test_colours_keep_one_scale_through_the_flipbook():
+    x, w = mg.Value(2.0, "x"), mg.Value(-3.0, "w")
+    out = (x * w).tanh() * 4.0
+    out.label = "L"
+    fb = flipbook(out, color_by_grad=True)
+    # the root's grad is 1 in every frame; with one scale its fill never changes
+    rid = fb.frames[0].node_id
+    fills = {re.search(rf'<title>{rid}</title>\s*<path[^>]* fill="([^"]+)"', f.svg).group(1) for f in fb.frames}
+    assert len(fills) == 1
+    strongest = max(abs(v.grad) for v in mg.topological_order(out))
+    assert all(f"strongest: {strongest:.4g}" in f.svg for f in fb.frames)
 
 
 def test_page_is_self_contained_and_its_svgs_scale_to_the_page(tmp_path):
@@ -135,6 +245,10 @@ def test_bad_input_is_refused_with_a_clear_message(tmp_path):
         flipbook(out).save(tmp_path / "x.png")
     with pytest.raises(ValueError, match=r"save_steps: .*use \.html or \.gif"):
         fbmod.save_steps(out, tmp_path / "x.svg")
+    from micrograd_like.viz import LayoutError
+
+    with pytest.raises(LayoutError, match="layout time limit of 1e-06 s"):  # the one run goes through viz.pipe
+        flipbook(out, timeout=1e-6)
 
 
 def test_a_leaf_root_has_only_the_seed_frame():

@@ -1,9 +1,14 @@
 """The backprop stepper equals backward(), and explain() writes the chain rule with numbers."""
 
+import math
+import struct
+
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 import micrograd_like as mg
+from micrograd_like.engine import _sends
 from micrograd_like.testing.strategies import expressions
 from micrograd_like.trace import backward_steps, explain, step_svgs, stepper
 
@@ -85,6 +90,48 @@ def test_static_steps_and_widget():
     assert isinstance(box, widgets.VBox)
 
 
+@pytest.mark.graphviz
+def test_step_svgs_and_the_stepper_show_the_flipbooks_frames_from_one_layout(monkeypatch):
+    import html
+    import re
+    import subprocess
+
+    from micrograd_like.trace import flipbook
+
+    def build():
+        x, w = mg.Value(2.0, "x"), mg.Value(-1.0, "w")
+        h = (x * w).tanh()
+        return h * h + x
+
+    runs = []
+
+    class Counting(subprocess.Popen):
+        def __init__(self, args, *a, **k):
+            runs.append(args)
+            super().__init__(args, *a, **k)
+
+    monkeypatch.setattr(subprocess, "Popen", Counting)
+    svgs = list(step_svgs(build()))
+    assert len(runs) == 1 and len(svgs) == 4  # one Graphviz layout for the four steps
+    book = flipbook(build())
+    texts = [re.findall(r"<text[^>]*>(.*?)</text>", svg) for svg in svgs]
+    assert texts == [re.findall(r"<text[^>]*>(.*?)</text>", f.svg) for f in book.frames[1:]]
+    positions = {tuple(re.findall(r'<text text-anchor="middle" x="([\d.-]+)"', svg)) for svg in svgs}
+    assert len(positions) == 1  # nodes stay put from picture to picture
+
+    pytest.importorskip("ipywidgets")
+    box = stepper(build())
+    buttons, text, picture = box.children
+    prev_b, next_b = buttons.children
+    shown = []
+    for _ in range(len(book)):
+        shown.append((html.unescape(re.sub(r"</?pre>", "", text.value)), picture.value))
+        next_b.click()
+    assert [c for c, _ in shown] == [f.caption for f in book.frames]  # the same captions, seed first
+    assert shown[0][0].startswith("step 0 of 4: the seed")
+    assert all('class="node current"' in svg for _, svg in shown) and next_b.disabled and not prev_b.disabled
+
+
 def test_explain_the_stepper_and_draw_graph_give_a_node_one_name():
     from micrograd_like.viz import draw_graph, node_names
 
@@ -111,3 +158,40 @@ def test_step_frames_shrink_to_the_page_width():
     for svg in step_svgs((x * w).tanh()):
         tag = svg[svg.index("<svg"):svg.index(">", svg.index("<svg"))]
         assert "viewBox=" in tag and "max-width:100%" in tag and " height=" not in tag
+
+
+def bits(x):
+    """The float's 8 bytes: equal bits, so NaN equals NaN and -0.0 differs from 0.0."""
+    return struct.pack("<d", x)
+
+
+@settings(max_examples=120, deadline=None)
+@given(expr=expressions(), seed=st.sampled_from([1.0, -2.5, math.inf, -math.inf, math.nan, 0.0, 1e308]))
+@example(expr=None, seed=math.inf)  # sqrt(relu(x)) at x = -1: the infinite slope meets a relu that is off
+def test_steps_agree_with_backward_bit_for_bit_also_for_infinite_and_nan_grads(expr, seed):
+    if expr is None:
+        def build(x):
+            return x.relu().sqrt() * 2.0
+        inputs = (-1.0,)
+    else:
+        build, inputs = expr, expr.inputs
+    a = [mg.Value(x) for x in inputs]
+    b = [mg.Value(x) for x in inputs]
+    out_a, out_b = build(*a), build(*b)
+    out_a.backward(seed)
+    steps = list(backward_steps(out_b, seed))
+    assert [bits(v.grad) for v in mg.topological_order(out_a)] == [bits(v.grad) for v in mg.topological_order(out_b)]
+    for step in steps:  # what a step says it sent is what backward() sends along that edge
+        for e in step.edges:
+            assert bits(e.contribution) == bits(step.grad * e.local if _sends(step.grad, e.local) else 0.0)
+    if expr is None:
+        assert a[0].grad == 0.0 and b[0].grad == 0.0  # not NaN: the relu edge passes nothing
+
+
+def test_an_infinite_grad_passes_nothing_along_a_zero_edge_in_the_steps_too():
+    x = mg.Value(-1.0, "x")
+    y = x.relu().sqrt()  # relu is off: its local derivative is 0; sqrt's slope at 0 is infinite
+    (s_sqrt, s_relu) = list(backward_steps(y))
+    assert s_sqrt.grad == 1.0 and s_relu.grad == math.inf
+    (edge,) = s_relu.edges
+    assert edge.local == 0.0 and edge.contribution == 0.0 and edge.parent_grad == 0.0 and x.grad == 0.0

@@ -5,6 +5,7 @@ import re
 import pytest
 
 import micrograd_like as mg
+from micrograd_like import viz
 from micrograd_like.nn import MLP
 from micrograd_like.viz import (
     INSTALL_HINT,
@@ -274,3 +275,18 @@ def test_scalable_svg_keeps_the_viewbox_and_shrinks_to_the_page():
     assert 'height="200pt"' not in tag and 'width="1500pt"' in tag
     with pytest.raises(ValueError, match="no viewBox"):
         scalable_svg('<svg width="1pt"></svg>')
+
+
+def test_grad_scale_fixes_the_colour_scale_and_the_legend():
+    x = mg.Value(2.0, "x")
+    y = x * 3.0
+    y.backward()
+    own = draw_graph(y, color_by_grad=True).source
+    fixed = draw_graph(y, color_by_grad=True, grad_scale=6.0).source
+    assert "strongest: 3)" in own and "strongest: 6)" in fixed
+    x_fill = re.compile(r'v0 \[label="\{ x \| [^]]*fillcolor="(#[0-9a-f]{6})"')
+    assert x_fill.search(own).group(1) == "#" + viz._grad_fill(3.0, 3.0)
+    assert x_fill.search(fixed).group(1) == "#" + viz._grad_fill(3.0, 6.0) != x_fill.search(own).group(1)
+    for bad in (0, -1.0, float("inf"), float("nan"), "2", True):
+        with pytest.raises(ValueError, match="grad_scale must be a positive finite number"):
+            draw_graph(y, color_by_grad=True, grad_scale=bad)
