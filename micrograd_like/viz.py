@@ -6,7 +6,8 @@ import html
 import os
 import re
 import subprocess
-from typing import TYPE_CHECKING, Collection, Iterator, Mapping, Sequence
+from collections import Counter
+from typing import TYPE_CHECKING, Any, Collection, Iterator, Mapping, Sequence
 
 from .engine import _MANY, Value, no_grad, topological_order
 
@@ -28,10 +29,12 @@ LAYOUT_TIMEOUT = 10.0  # seconds; graphs draw_graph accepts lay out in well unde
 _NEURON = re.compile(r"^(layers\.(\d+))\.neurons\.(\d+)\.")
 _UNFUSED_PRODUCT = re.compile(r"w\[(\d+)\]\*x\[\d+\]$")  # nn's label of w[i] * x[i] when not fused
 _POS, _NEG = "#2b6cb0", "#c53030"
-# A use of a value this many levels above the value is drawn from a small copy of it (a
-# reference node), not by a long edge: long edges to one shared value are what make
-# Graphviz's layout take minutes on `x+x+...+x`.
+# A value used by at least _MANY_USES nodes is drawn from a small copy of it (a reference
+# node) by each use more than _FAR levels above it, not by a long edge: many long edges to
+# one shared value are what make Graphviz's layout take minutes on `x+x+...+x`. A value used
+# once or twice keeps its edges, however long: one long edge costs Graphviz nothing much.
 _FAR = 2
+_MANY_USES = 3
 
 
 class LayoutError(RuntimeError):
@@ -46,6 +49,33 @@ def _graphviz():  # type: ignore[no-untyped-def]
             "pictures need the graphviz package: pip install graphviz (or pip install -e '.[viz]')"
         ) from None
     return graphviz
+
+
+_picture_class = None
+
+
+def _digraph(*args: Any, **kwargs: Any) -> graphviz.Digraph:
+    """A ``graphviz.Digraph`` that shows itself in a notebook at most as wide as the page.
+
+    Graphviz gives its SVG a fixed width, so a wide graph is cut off on the right in a
+    notebook, an exported HTML page or nbviewer. This subclass's inline picture is at most
+    ``PAGE_WIDTH_PT`` wide (``page_wide_svg``) and shrinks further with a narrower page
+    (``scalable_svg``), never growing past its natural size; its layout is bounded by the
+    same time limit as ``render`` and ``pipe``. Files written by ``render`` keep their
+    natural size. Everything else is the graphviz package's own.
+    """
+    global _picture_class
+    if _picture_class is None:
+        graphviz = _graphviz()
+
+        class Picture(graphviz.Digraph):  # type: ignore[misc, name-defined]
+            """A graphviz.Digraph whose inline SVG scales down to the width of the page."""
+
+            def _repr_image_svg_xml(self) -> str:
+                return scalable_svg(page_wide_svg(pipe(self, "svg")))
+
+        _picture_class = Picture
+    return _picture_class(*args, **kwargs)
 
 
 def _fmt(x: float) -> str:
@@ -179,11 +209,10 @@ def draw_graph(
     every frame, and the legend stays put). Values
     built by ``nn`` are grouped in a cluster per neuron inside one per layer, or drawn
     as one node per neuron with ``collapse_neurons``. Every grad shows its number: 0
-    before backward() and wherever no gradient reached. A value used far above where it
-    is drawn (``x`` in ``x+x+...+x``) is drawn again as a small dashed copy by that use,
+    before backward() and wherever no gradient reached. A value used by many nodes far above
+    where it is drawn (``x`` in ``x+x+...+x``) is drawn again as a small dashed copy by that use,
     which keeps the layout fast and readable.
     """
-    graphviz = _graphviz()
     if rankdir not in ("LR", "RL", "TB", "BT"):
         raise ValueError(f"draw_graph: rankdir must be LR, RL, TB or BT, got {rankdir!r}")
     order = topological_order(root)
@@ -211,7 +240,7 @@ def draw_graph(
                 first_use[id(p)] = min(first_use.get(id(p), level[id(v)]), level[id(v)])
     level.update((i, lv - 1) for i, lv in first_use.items())
 
-    g = graphviz.Digraph("computation_graph", graph_attr={"rankdir": rankdir, "nodesep": "0.25", "ranksep": "0.4",
+    g = _digraph("computation_graph", graph_attr={"rankdir": rankdir, "nodesep": "0.25", "ranksep": "0.4",
                                                       "fontname": "Helvetica", "fontsize": "11"},
                          node_attr={"fontname": "Helvetica", "fontsize": "11"},
                          edge_attr={"color": "#4a5568", "fontname": "Helvetica"})
@@ -263,6 +292,7 @@ def draw_graph(
 
     seen_edges: set[tuple[str, str]] = set()
     copies: dict[tuple[str, str], str] = {}
+    uses = Counter(id(p) for v in order for p in v.parents)
     for v in order:
         vid = value_id(v)
         target = vid if vid.startswith("n_") else f"{vid}_op"
@@ -274,7 +304,7 @@ def draw_graph(
                 continue
             seen_edges.add((pid, target))
             source = pid
-            if not pid.startswith("n_") and level[id(v)] - level[id(parent)] > _FAR:
+            if not pid.startswith("n_") and uses[id(parent)] >= _MANY_USES and level[id(v)] - level[id(parent)] > _FAR:
                 source = copies.get((pid, target), "")
                 if not source:
                     source = copies[(pid, target)] = f"{pid}_copy{len(copies)}"
@@ -338,7 +368,6 @@ def draw_network(mlp: MLP, x: Sequence[float] | None = None, rankdir: str = "LR"
     its node on the side facing the next layer and Graphviz routes it around the other
     nodes, so no edge crosses a node it does not connect, or the text in it.
     """
-    graphviz = _graphviz()
     if rankdir not in ("LR", "RL", "TB", "BT"):
         raise ValueError(f"draw_network: rankdir must be LR, RL, TB or BT, got {rankdir!r}")
     acts: list[list[float]] = []
@@ -347,7 +376,7 @@ def draw_network(mlp: MLP, x: Sequence[float] | None = None, rankdir: str = "LR"
             mlp(x)
         acts = [[n.a.data for n in layer.neurons] for layer in mlp.layers]  # type: ignore[union-attr]
     out_side, in_side = {"LR": ("e", "w"), "RL": ("w", "e"), "TB": ("s", "n"), "BT": ("n", "s")}[rankdir]
-    g = graphviz.Digraph(
+    g = _digraph(
         "network",
         graph_attr={"rankdir": rankdir, "splines": "spline", "nodesep": "0.12", "ranksep": "2.2",
                     "fontname": "Helvetica", "fontsize": "10"},
@@ -417,6 +446,27 @@ def pipe(graph: graphviz.Digraph, format: str = "svg", timeout: float = LAYOUT_T
         raise LayoutError(f"Graphviz failed on this graph (exit {done.returncode}): "
                           f"{message[-1] if message else 'no message'}")
     return done.stdout
+
+
+PAGE_WIDTH_PT = 720.0  # 10 inches: what a notebook page or an exported notebook shows without clipping
+
+
+def page_wide_svg(svg: str | bytes, max_width_pt: float = PAGE_WIDTH_PT) -> str:
+    """Graphviz's SVG with its size capped at ``max_width_pt`` points wide, proportions kept.
+
+    Where an SVG is shown as an image (an exported notebook, nbviewer), CSS cannot shrink
+    it, so a graph wider than the page is cut off on the right; capping the size the SVG
+    declares (its viewBox, and so the drawing, is unchanged) fits it in every viewer.
+    """
+    text = svg.decode("utf-8") if isinstance(svg, bytes) else svg
+    size = re.search(r'<svg width="([\d.]+)pt"\s+height="([\d.]+)pt"', text)
+    if size is None:
+        raise ValueError("page_wide_svg: no <svg> element with a width and height in points")
+    width, height = float(size.group(1)), float(size.group(2))
+    if width <= max_width_pt:
+        return text
+    scaled = f'<svg width="{max_width_pt:g}pt" height="{height * max_width_pt / width:.2f}pt"'
+    return text[:size.start()] + scaled + text[size.end():]
 
 
 def scalable_svg(svg: str | bytes) -> str:

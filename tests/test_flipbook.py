@@ -37,6 +37,15 @@ def wide(terms=12):
     return total
 
 
+def shared(terms=12):
+    """A Horner polynomial (((b + w0) * x + w1) * x + ...) * x: one x used by 12 nodes, drawn from dashed copies."""
+    x, total = mg.Value(0.7, "x"), mg.Value(0.0, "b")
+    for i in range(terms):
+        total = (total + mg.Value(0.09 * i - 0.5, f"w[{i}]")) * x
+    total.label = "L"
+    return total
+
+
 def node_texts(svg):
     """{node id: [its texts]} and the id of the highlighted node, read from a frame's SVG."""
     texts, current = {}, None
@@ -161,8 +170,8 @@ def small_neuron():
 
 
 @pytest.mark.parametrize("make, options, feature", [
-    (wide, {}, "_copy"),  # dashed copies of values used far above
-    (wide, {"show_local_grads": True}, "_copy"),
+    (shared, {}, "_copy"),  # dashed copies of a value used by many nodes far above
+    (shared, {"show_local_grads": True}, "_copy"),
     (wide, {"color_by_grad": True}, "label=<<table"),  # the legend
     (small_neuron, {"show_local_grads": True}, ":p6"),  # a dot node with a port per input
     (small_neuron, {"show_local_grads": True, "color_by_grad": True}, "label=<<table"),

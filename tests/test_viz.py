@@ -290,3 +290,38 @@ def test_grad_scale_fixes_the_colour_scale_and_the_legend():
     for bad in (0, -1.0, float("inf"), float("nan"), "2", True):
         with pytest.raises(ValueError, match="grad_scale must be a positive finite number"):
             draw_graph(y, color_by_grad=True, grad_scale=bad)
+
+
+@pytest.mark.graphviz
+def test_pictures_shown_in_a_notebook_shrink_to_the_page():
+    import graphviz
+
+    from micrograd_like.nn import MLP
+
+    o = neuron_expression()[-1]
+    o.backward()
+    for picture in (draw_graph(o), draw_network(MLP(2, [16, 16, 1], seed=0))):
+        assert isinstance(picture, graphviz.Digraph)
+        svg = picture._repr_mimebundle_()["image/svg+xml"]  # what Jupyter shows inline
+        tag = svg[svg.index("<svg"):svg.index(">", svg.index("<svg"))]
+        assert 'style="max-width:100%;height:auto"' in tag and "viewBox=" in tag and "height=" not in tag
+
+
+@pytest.mark.graphviz
+def test_a_wide_picture_declares_at_most_a_page_width_so_image_viewers_do_not_clip_it():
+    import re as re_
+
+    from micrograd_like.expr import parse
+
+    wide = parse("tanh(x*w + b) * " + " * ".join(f"tanh(x + {k})" for k in range(12)), {"x": 0.5, "w": 2.0, "b": 1.0})
+    wide.backward()
+    picture = draw_graph(wide)
+    natural = pipe(picture, "svg").decode()
+    inline = picture._repr_mimebundle_()["image/svg+xml"]
+    w0 = float(re_.search(r'<svg width="([\d.]+)pt"', natural).group(1))
+    w1 = float(re_.search(r'<svg width="([\d.]+)pt"', inline).group(1))
+    assert w0 > viz.PAGE_WIDTH_PT and w1 == viz.PAGE_WIDTH_PT
+    box = re_.search(r'viewBox="([^"]+)"', natural).group(1)
+    assert f'viewBox="{box}"' in inline  # the drawing itself is unchanged, only the size it declares
+    small = draw_graph(mg.Value(2.0, "a") * mg.Value(3.0, "b"))
+    assert viz.page_wide_svg(pipe(small, "svg")) == pipe(small, "svg").decode()  # never grown
