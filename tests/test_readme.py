@@ -1,0 +1,29 @@
+"""The README's examples run, and the numbers its prose shows are what the code gives."""
+
+import pathlib
+import re
+
+README = (pathlib.Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+
+
+def python_blocks():
+    return re.findall(r"```python\n(.*?)```", README, flags=re.DOTALL)
+
+
+def test_the_first_example_runs_and_prints_what_its_comments_say():
+    namespace = {}
+    exec(python_blocks()[0], namespace)  # noqa: S102 - our own README
+    o, x, w = namespace["o"], namespace["x"], namespace["w"]
+    assert repr(o).startswith("Value(data=0.7064") and repr(o).endswith("grad=1.0)")
+    assert x.grad == w.data * (1 - o.data ** 2) and w.grad == x.data * (1 - o.data ** 2)
+    assert len(namespace["model"].parameters()) == 337  # "relu hidden layers, linear output: 337 parameters"
+    assert any(p.grad for p in namespace["model"].parameters())
+
+
+def test_explain_prints_the_line_the_readme_shows():
+    from micrograd_like.trace import explain
+
+    namespace = {}
+    exec(python_blocks()[0], namespace)  # noqa: S102
+    shown = re.search(r">>> print\(explain\(w, o\)\).*\n(.*)\n", README).group(1)
+    assert explain(namespace["w"], namespace["o"]) == shown
