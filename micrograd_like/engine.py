@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import numbers
 import threading
+import weakref
 from operator import attrgetter, mul
-from typing import Any, Callable, Iterable, Iterator, TypeVar
+from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
 
 from .ops import OPS, Op, add_in_order
 
@@ -110,6 +112,10 @@ class Value:
     Few objects per node are most of the speed of a training step (each is work for
     Python's cyclic garbage collector), and with no closure per node a dropped graph is
     freed by reference counting alone.
+    ``grad(..., create_graph=True)`` finds each node's op in ``ops.OPS`` without a slot of
+    its own: ``+``, ``*`` and ``relu`` nodes (written out below) and many-input nodes are
+    named by ``_op``; any other node has ``_c`` free and keeps its ``Op`` there, or
+    ``(Op, params)`` for an op with params (``**`` and its exponent, ``leaky_relu``).
     Read the graph through ``parents``, ``local_grads`` and ``edges``.
     """
 
@@ -348,7 +354,7 @@ def _apply(op: Op, inputs: tuple[Value, ...], params: tuple[float, ...] = (), op
     else:
         xs = tuple(map(_data, inputs))
     args = xs + params
-    return _record(op, inputs, op.forward(*args), args, op_label)
+    return _record(op, inputs, op.forward(*args), args, op_label, params)
 
 
 def _apply_nary(op: Op, inputs: tuple[Value, ...]) -> Value:
@@ -357,8 +363,13 @@ def _apply_nary(op: Op, inputs: tuple[Value, ...]) -> Value:
     return _record(op, inputs, op.forward(xs), (xs,))
 
 
-def _record(op: Op, inputs: tuple[Value, ...], data: float, args: tuple, op_label: str = "") -> Value:
-    """A new node holding ``data``, its parents and the local derivatives ``op`` gives for ``args``."""
+def _record(op: Op, inputs: tuple[Value, ...], data: float, args: tuple, op_label: str = "",
+            params: tuple[float, ...] = ()) -> Value:
+    """A new node holding ``data``, its parents and the local derivatives ``op`` gives for ``args``.
+
+    A node of one or two inputs keeps its op (with its params, if any) in its free ``_c``
+    slot, for ``grad(..., create_graph=True)``: ``_op`` may be a label such as ``**2``.
+    """
     out = _new(Value)
     out.data = data
     out.grad = 0.0
@@ -367,9 +378,11 @@ def _record(op: Op, inputs: tuple[Value, ...], data: float, args: tuple, op_labe
         local = op.derivative(data, *args)
         if len(inputs) == 1:
             out._a, out._da = inputs[0], local[0]
+            out._c = (op, params) if params else op
         elif len(inputs) == 2:
             out._a, out._b = inputs
             out._da, out._db = local
+            out._c = (op, params) if params else op
         else:
             out._a, out._da, out._b, out._c, out._db = inputs, local, _MANY, (), ()
     out._op = op_label or op.name
@@ -442,6 +455,161 @@ def logsumexp(values: Iterable[Value | float]) -> Value:
     if not vs:
         raise ValueError("logsumexp: needs at least one value")
     return _apply_nary(OPS["logsumexp"], vs)
+
+
+# ---- gradients of gradients ------------------------------------------------------------------
+
+# Values made by grad(..., create_graph=True), so viz can draw the backward pass apart from the
+# forward one. Weak, so it keeps nothing alive; filled only by create_graph, so training pays nothing.
+backward_pass_nodes: weakref.WeakSet[Value] = weakref.WeakSet()
+
+_WRITTEN_OUT = {name: OPS[name] for name in ("+", "*", "relu")}  # nodes with no op in _c
+
+
+def grad(output: Value, inputs: Value | Sequence[Value], create_graph: bool = False) -> Any:
+    """d output / d input for each input, as ``torch.autograd.grad``: no ``.grad`` is touched.
+
+    ``inputs`` is a Value (the answer is a Value) or a sequence of Values (a tuple of
+    Values, in order); an input ``output`` does not depend on gets 0. Without
+    ``create_graph`` the answers are new leaves holding the same numbers ``backward()``
+    would add to ``.grad``. With it, the chain rule is run on Values: each op's derivative
+    rule in ``ops.OPS`` (the one ``backward()`` runs on floats) is called on the graph's own
+    Values, so each answer is a Value whose graph computes it from the inputs, and
+    ``grad`` or ``backward()`` of it gives a second derivative, and so on to any order.
+    Like PyTorch, create_graph builds that graph even inside ``no_grad()``: asking for it
+    is explicit. Its nodes are listed in ``backward_pass_nodes``, so pictures can tell them apart.
+    Kinks follow PyTorch: relu, abs, step and leaky relu have local derivatives that are
+    constants, so their second derivative is 0.
+    """
+    xs = _grad_inputs(output, inputs)
+    if type(create_graph) is not bool:
+        raise TypeError(f"grad: create_graph must be True or False, got {_describe(create_graph)}")
+    order = topological_order(output)
+    wanted = {id(x) for x in xs}
+    needed = set()  # the nodes on a path from an input to the output: nothing else needs a gradient
+    for v in order:
+        if id(v) in wanted or any(id(p) in needed for p in v.parents):
+            needed.add(id(v))
+    if create_graph:
+        with _grad_here():
+            found = _grad_walk_values(order, needed, wanted)
+            answers = tuple(_as_value(found.get(id(x), 0.0), "grad") for x in xs)
+        _mark_backward_pass(answers, order)
+    else:
+        floats = _grad_walk_floats(order, needed)
+        answers = tuple(Value(floats.get(id(x), 0.0)) for x in xs)
+    return answers[0] if isinstance(inputs, Value) else answers
+
+
+def _grad_inputs(output: object, inputs: object) -> tuple[Value, ...]:
+    """``inputs`` as a tuple of Values, or a TypeError/ValueError that says what is wrong with the call."""
+    if not isinstance(output, Value):
+        raise TypeError(f"grad: output must be a Value, got {_describe(output)}")
+    if isinstance(inputs, Value):
+        return (inputs,)
+    if isinstance(inputs, (str, bytes)) or not isinstance(inputs, Iterable):
+        raise TypeError(f"grad: inputs must be a Value or a sequence of Values, got {_describe(inputs)}")
+    xs = tuple(inputs)
+    if not xs:
+        raise ValueError("grad: inputs is empty; pass the Values to differentiate with respect to")
+    for i, x in enumerate(xs):
+        if not isinstance(x, Value):
+            raise TypeError(f"grad: inputs[{i}] must be a Value, got {_describe(x)}")
+    return xs
+
+
+def _grad_walk_floats(order: list[Value], needed: set[int]) -> dict[int, float]:
+    """id -> d output / d node, by the float local derivatives on the edges: ``backward()`` into a dict."""
+    grads = {id(order[-1]): 1.0}
+    for v in reversed(order):
+        g = grads.get(id(v))
+        if not g or v._a is None:
+            continue
+        finite = not (g - g)  # as in backward(): an inf/NaN grad does not cross an edge whose derivative is 0
+        for parent, local in zip(v.parents, v.local_grads):
+            if id(parent) in needed and (finite or local):
+                grads[id(parent)] = grads.get(id(parent), 0.0) + g * local
+    return grads
+
+
+def _grad_walk_values(order: list[Value], needed: set[int], wanted: set[int]) -> dict[int, Value | float]:
+    """id -> d output / d input for the inputs, as Values built from the graph's Values.
+
+    A gradient stays a plain float while it is a constant (the seed 1, through +, sum, or
+    the constant slopes of relu and abs), since a constant has no graph to differentiate;
+    a constant 0 slope passes nothing back. The contributions to a node are added in one
+    ``sum`` node when there are several, which keeps the new graph shallow.
+    """
+    pending: dict[int, list[Value | float]] = {id(order[-1]): [1.0]}
+    found: dict[int, Value | float] = {}
+    for v in reversed(order):
+        parts = pending.pop(id(v), None)
+        if parts is None:
+            continue
+        g = parts[0] if len(parts) == 1 else _add_up(parts)
+        if id(v) in wanted:
+            found[id(v)] = g
+        if v._a is None or (type(g) is float and not g):
+            continue
+        finite = math.isfinite(g.data if type(g) is Value else g)
+        for parent, local in zip(v.parents, _local_derivatives(v)):
+            if id(parent) not in needed:
+                continue
+            if type(local) is not Value:
+                if not local:
+                    continue  # the slope is the constant 0 (relu off, step): nothing flows, not even inf*0
+                term = g if local == 1.0 else g * local
+            elif not finite and not local.data:
+                continue  # the mask of backward(), for a slope that is 0 here
+            else:
+                term = local if type(g) is float and g == 1.0 else g * local
+            pending.setdefault(id(parent), []).append(term)
+    return found
+
+
+def _add_up(parts: list[Value | float]) -> Value | float:
+    """The sum of the contributions to one gradient: a float if all are constants, else one ``sum`` node."""
+    if all(type(p) is not Value for p in parts):
+        return add_in_order(parts, 0.0)
+    return sum(parts)
+
+
+def _local_derivatives(v: Value) -> tuple[Value | float, ...]:
+    """d v / d parent for each parent of ``v``, from its op's rule called on Values (a graph)."""
+    if v._b is _MANY:
+        return OPS[v._op].derivative(v, v._a + v._c)
+    op = _WRITTEN_OUT.get(v._op)
+    if op is not None:
+        return op.derivative(v, *v.parents)
+    rule = v._c
+    if type(rule) is tuple:
+        return rule[0].derivative(v, *v.parents, *rule[1])
+    if rule.arity == -1:  # sum, dot or logsumexp of one or two inputs: stored like a binary node
+        return rule.derivative(v, v.parents)
+    return rule.derivative(v, *v.parents)
+
+
+@contextlib.contextmanager
+def _grad_here() -> Iterator[None]:
+    """Build graphs in this thread for the duration, even inside no_grad() (other threads keep theirs)."""
+    depth = getattr(_local, "depth", 0)
+    _local.depth = 0
+    try:
+        yield
+    finally:
+        _local.depth = depth
+
+
+def _mark_backward_pass(answers: tuple[Value, ...], order: list[Value]) -> None:
+    """Put the Values the create_graph walk made (behind ``answers``, not in ``order``) in ``backward_pass_nodes``."""
+    seen = set(map(id, order))
+    stack = list(answers)
+    while stack:
+        v = stack.pop()
+        if id(v) not in seen:
+            seen.add(id(v))
+            backward_pass_nodes.add(v)
+            stack.extend(v.parents)
 
 
 def topological_order(root: Value) -> list[Value]:
@@ -547,4 +715,4 @@ def _backward_order(root: Value) -> list[Value]:
     return order
 
 
-__all__ = ["Value", "no_grad", "is_grad_enabled", "sum", "dot", "logsumexp", "topological_order"]
+__all__ = ["Value", "no_grad", "is_grad_enabled", "sum", "dot", "logsumexp", "topological_order", "grad"]
