@@ -7,7 +7,7 @@ import functools
 import math
 import numbers
 import threading
-import weakref
+from itertools import chain
 from operator import attrgetter, mul
 from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
 
@@ -459,11 +459,25 @@ def logsumexp(values: Iterable[Value | float]) -> Value:
 
 # ---- gradients of gradients ------------------------------------------------------------------
 
-# Values made by grad(..., create_graph=True), so viz can draw the backward pass apart from the
-# forward one. Weak, so it keeps nothing alive; filled only by create_graph, so training pays nothing.
-backward_pass_nodes: weakref.WeakSet[Value] = weakref.WeakSet()
 
+class BackwardOpName(str):
+    """The op name of a Value made by ``grad(..., create_graph=True)``: equal to the plain name.
+
+    Being a str, it works wherever the name is used; its type tells a picture that the
+    node belongs to a backward pass. Marking the name, rather than listing the nodes
+    somewhere, costs nothing to anything else and keeps nothing alive.
+    """
+
+    __slots__ = ()
+
+
+_BACKWARD_NAMES: dict[str, BackwardOpName] = {}
 _WRITTEN_OUT = {name: OPS[name] for name in ("+", "*", "relu")}  # nodes with no op in _c
+
+
+def made_by_backward_pass(v: Value) -> bool:
+    """True for a Value that ``grad(..., create_graph=True)`` made (a node of a derivative's graph)."""
+    return type(v._op) is BackwardOpName
 
 
 def grad(output: Value, inputs: Value | Sequence[Value], create_graph: bool = False) -> Any:
@@ -476,28 +490,24 @@ def grad(output: Value, inputs: Value | Sequence[Value], create_graph: bool = Fa
     rule in ``ops.OPS`` (the one ``backward()`` runs on floats) is called on the graph's own
     Values, so each answer is a Value whose graph computes it from the inputs, and
     ``grad`` or ``backward()`` of it gives a second derivative, and so on to any order.
+    An answer may be a Value of the forward graph itself: d(a*b)/da is b.
     Like PyTorch, create_graph builds that graph even inside ``no_grad()``: asking for it
-    is explicit. Its nodes are listed in ``backward_pass_nodes``, so pictures can tell them apart.
-    Kinks follow PyTorch: relu, abs, step and leaky relu have local derivatives that are
-    constants, so their second derivative is 0.
+    is explicit. Its new nodes answer True to ``made_by_backward_pass``, so pictures can
+    tell them apart. Kinks follow PyTorch: relu, abs, step and leaky relu have local
+    derivatives that are constants, so their second derivative is 0.
     """
     xs = _grad_inputs(output, inputs)
     if type(create_graph) is not bool:
         raise TypeError(f"grad: create_graph must be True or False, got {_describe(create_graph)}")
     order = topological_order(output)
-    wanted = {id(x) for x in xs}
-    needed = set()  # the nodes on a path from an input to the output: nothing else needs a gradient
-    for v in order:
-        if id(v) in wanted or any(id(p) in needed for p in v.parents):
-            needed.add(id(v))
     if create_graph:
         with _grad_here():
-            found = _grad_walk_values(order, needed, wanted)
-            answers = tuple(_as_value(found.get(id(x), 0.0), "grad") for x in xs)
+            found = _grad_walk_values(order, set(xs))
+            answers = tuple(_as_value(found.get(x, 0.0), "grad") for x in xs)
         _mark_backward_pass(answers, order)
     else:
-        floats = _grad_walk_floats(order, needed)
-        answers = tuple(Value(floats.get(id(x), 0.0)) for x in xs)
+        floats = _grad_walk_floats(order)
+        answers = tuple(Value(floats.get(x, 0.0)) for x in xs)
     return answers[0] if isinstance(inputs, Value) else answers
 
 
@@ -518,60 +528,108 @@ def _grad_inputs(output: object, inputs: object) -> tuple[Value, ...]:
     return xs
 
 
-def _grad_walk_floats(order: list[Value], needed: set[int]) -> dict[int, float]:
-    """id -> d output / d node, by the float local derivatives on the edges: ``backward()`` into a dict."""
-    grads = {id(order[-1]): 1.0}
+def _grad_walk_floats(order: list[Value]) -> dict[Value, float]:
+    """node -> d output / d node, from the float local derivatives on the edges: ``backward()`` into a dict.
+
+    Like every dict and set of this walk it is keyed by the Values themselves, which hash
+    by identity (Value defines no ``==``), so no ``.grad`` is needed.
+    """
+    grads = {order[-1]: 1.0}
+    get = grads.get
     for v in reversed(order):
-        g = grads.get(id(v))
+        g = get(v)
         if not g or v._a is None:
             continue
-        finite = not (g - g)  # as in backward(): an inf/NaN grad does not cross an edge whose derivative is 0
-        for parent, local in zip(v.parents, v.local_grads):
-            if id(parent) in needed and (finite or local):
-                grads[id(parent)] = grads.get(id(parent), 0.0) + g * local
+        if g - g:  # inf or NaN: as in backward(), it does not cross an edge whose derivative is 0
+            for parent, local in zip(v.parents, v.local_grads):
+                if local:
+                    grads[parent] = get(parent, 0.0) + g * local
+            continue
+        b = v._b
+        if b is None:
+            a = v._a
+            grads[a] = get(a, 0.0) + g * v._da
+        elif b is _MANY:
+            for parent, local in chain(zip(v._a, v._da), zip(v._c, v._db)):
+                grads[parent] = get(parent, 0.0) + g * local
+        else:
+            a = v._a
+            grads[a] = get(a, 0.0) + g * v._da
+            grads[b] = get(b, 0.0) + g * v._db
     return grads
 
 
-def _grad_walk_values(order: list[Value], needed: set[int], wanted: set[int]) -> dict[int, Value | float]:
-    """id -> d output / d input for the inputs, as Values built from the graph's Values.
+def _grad_walk_values(order: list[Value], wanted: set[Value]) -> dict[Value, Value | float]:
+    """input -> d output / d input for the inputs in ``wanted``, as Values built from the graph's Values.
 
     A gradient stays a plain float while it is a constant (the seed 1, through +, sum, or
     the constant slopes of relu and abs), since a constant has no graph to differentiate;
-    a constant 0 slope passes nothing back. The contributions to a node are added in one
-    ``sum`` node when there are several, which keeps the new graph shallow.
+    a constant 0 slope passes nothing back. Only nodes on a path from an input get a
+    gradient: any other would be graph built for nothing. A node's gradient is the sum of
+    (child's gradient) * (local derivative) over its uses; the pairs wait in ``pending``
+    until the node's turn, then become one node (see ``_chain_rule_sum``).
     """
-    pending: dict[int, list[Value | float]] = {id(order[-1]): [1.0]}
-    found: dict[int, Value | float] = {}
+    needed = set(wanted)
+    for v in order:
+        if not needed.isdisjoint(v.parents):
+            needed.add(v)
+    pending: dict[Value, list[tuple[Value | float, Value | float]]] = {order[-1]: [(1.0, 1.0)]}
+    found: dict[Value, Value | float] = {}
     for v in reversed(order):
-        parts = pending.pop(id(v), None)
-        if parts is None:
+        pairs = pending.pop(v, None)
+        if pairs is None:
             continue
-        g = parts[0] if len(parts) == 1 else _add_up(parts)
-        if id(v) in wanted:
-            found[id(v)] = g
-        if v._a is None or (type(g) is float and not g):
+        g = _chain_rule_sum(pairs)
+        if v in wanted:
+            found[v] = g
+        if v._a is None or (type(g) is not Value and not g):
             continue
         finite = math.isfinite(g.data if type(g) is Value else g)
         for parent, local in zip(v.parents, _local_derivatives(v)):
-            if id(parent) not in needed:
+            if parent not in needed:
                 continue
             if type(local) is not Value:
                 if not local:
                     continue  # the slope is the constant 0 (relu off, step): nothing flows, not even inf*0
-                term = g if local == 1.0 else g * local
             elif not finite and not local.data:
                 continue  # the mask of backward(), for a slope that is 0 here
+            if parent in pending:
+                pending[parent].append((g, local))
             else:
-                term = local if type(g) is float and g == 1.0 else g * local
-            pending.setdefault(id(parent), []).append(term)
+                pending[parent] = [(g, local)]
     return found
 
 
-def _add_up(parts: list[Value | float]) -> Value | float:
-    """The sum of the contributions to one gradient: a float if all are constants, else one ``sum`` node."""
-    if all(type(p) is not Value for p in parts):
-        return add_in_order(parts, 0.0)
-    return sum(parts)
+def _chain_rule_sum(pairs: list[tuple[Value | float, Value | float]]) -> Value | float:
+    """g1*d1 + g2*d2 + ...: constants multiplied out, a factor 1 skipped, the products in one ``dot`` node.
+
+    One node for a weight used by 100 samples, where 100 products and a sum would make 101.
+    """
+    constant = 0.0
+    terms: list[Value | float] = []
+    gs: list[Value | float] = []
+    ds: list[Value | float] = []
+    if len(pairs) == 1 and type(pairs[0][1]) is not Value and pairs[0][1] == 1.0:
+        return pairs[0][0]  # the common case: one use, through a slope of 1 (+, relu on, sum)
+    for g, d in pairs:
+        if type(d) is not Value and d == 1.0:
+            terms.append(g)
+        elif type(g) is not Value and g == 1.0:
+            terms.append(d)
+        elif type(g) is not Value and type(d) is not Value:
+            constant += g * d
+        else:
+            gs.append(g)
+            ds.append(d)
+    if len(gs) == 1:
+        terms.append(gs[0] * ds[0])
+    elif gs:
+        terms.append(dot(gs, ds))
+    if all(type(t) is not Value for t in terms):
+        return add_in_order(terms, constant)  # a constant: no graph to build
+    if constant:
+        terms.append(constant)
+    return terms[0] if len(terms) == 1 else sum(terms)
 
 
 def _local_derivatives(v: Value) -> tuple[Value | float, ...]:
@@ -601,14 +659,14 @@ def _grad_here() -> Iterator[None]:
 
 
 def _mark_backward_pass(answers: tuple[Value, ...], order: list[Value]) -> None:
-    """Put the Values the create_graph walk made (behind ``answers``, not in ``order``) in ``backward_pass_nodes``."""
-    seen = set(map(id, order))
+    """Give the Values the create_graph walk made (behind ``answers``, not in ``order``) a ``BackwardOpName``."""
+    forward = set(order)
     stack = list(answers)
     while stack:
         v = stack.pop()
-        if id(v) not in seen:
-            seen.add(id(v))
-            backward_pass_nodes.add(v)
+        op = v._op
+        if type(op) is not BackwardOpName and v not in forward:
+            v._op = _BACKWARD_NAMES.get(op) or _BACKWARD_NAMES.setdefault(op, BackwardOpName(op))
             stack.extend(v.parents)
 
 
@@ -715,4 +773,5 @@ def _backward_order(root: Value) -> list[Value]:
     return order
 
 
-__all__ = ["Value", "no_grad", "is_grad_enabled", "sum", "dot", "logsumexp", "topological_order", "grad"]
+__all__ = ["Value", "no_grad", "is_grad_enabled", "sum", "dot", "logsumexp", "topological_order", "grad",
+           "made_by_backward_pass"]
