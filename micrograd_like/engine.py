@@ -9,7 +9,7 @@ import numbers
 import threading
 from itertools import chain
 from operator import attrgetter, mul
-from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
+from typing import Any, Callable, Iterable, Iterator, TypeVar, overload
 
 from .ops import OPS, Op, add_in_order
 
@@ -480,7 +480,13 @@ def made_by_backward_pass(v: Value) -> bool:
     return type(v._op) is BackwardOpName
 
 
-def grad(output: Value, inputs: Value | Sequence[Value], create_graph: bool = False) -> Any:
+@overload
+def grad(output: Value, inputs: Value, create_graph: bool = False) -> Value: ...
+@overload
+def grad(output: Value, inputs: Iterable[Value], create_graph: bool = False) -> tuple[Value, ...]: ...
+
+
+def grad(output: Value, inputs: Value | Iterable[Value], create_graph: bool = False) -> Value | tuple[Value, ...]:
     """d output / d input for each input, as ``torch.autograd.grad``: no ``.grad`` is touched.
 
     ``inputs`` is a Value (the answer is a Value) or a sequence of Values (a tuple of
@@ -605,19 +611,19 @@ def _chain_rule_sum(pairs: list[tuple[Value | float, Value | float]]) -> Value |
 
     One node for a weight used by 100 samples, where 100 products and a sum would make 101.
     """
+    if len(pairs) == 1 and type(pairs[0][1]) is not Value and pairs[0][1] == 1.0:
+        return pairs[0][0]  # the common case: one use, through a slope of 1 (+, relu on, sum)
     constant = 0.0
     terms: list[Value | float] = []
     gs: list[Value | float] = []
     ds: list[Value | float] = []
-    if len(pairs) == 1 and type(pairs[0][1]) is not Value and pairs[0][1] == 1.0:
-        return pairs[0][0]  # the common case: one use, through a slope of 1 (+, relu on, sum)
     for g, d in pairs:
         if type(d) is not Value and d == 1.0:
             terms.append(g)
         elif type(g) is not Value and g == 1.0:
             terms.append(d)
         elif type(g) is not Value and type(d) is not Value:
-            constant += g * d
+            constant += g * d  # type: ignore[assignment,operator]
         else:
             gs.append(g)
             ds.append(d)
@@ -626,7 +632,7 @@ def _chain_rule_sum(pairs: list[tuple[Value | float, Value | float]]) -> Value |
     elif gs:
         terms.append(dot(gs, ds))
     if all(type(t) is not Value for t in terms):
-        return add_in_order(terms, constant)  # a constant: no graph to build
+        return add_in_order(terms, constant)  # type: ignore[arg-type]  # a constant: no graph to build
     if constant:
         terms.append(constant)
     return terms[0] if len(terms) == 1 else sum(terms)
@@ -635,11 +641,11 @@ def _chain_rule_sum(pairs: list[tuple[Value | float, Value | float]]) -> Value |
 def _local_derivatives(v: Value) -> tuple[Value | float, ...]:
     """d v / d parent for each parent of ``v``, from its op's rule called on Values (a graph)."""
     if v._b is _MANY:
-        return OPS[v._op].derivative(v, v._a + v._c)
+        return OPS[v._op].derivative(v, v._a + v._c)  # type: ignore[attr-defined]
     op = _WRITTEN_OUT.get(v._op)
     if op is not None:
         return op.derivative(v, *v.parents)
-    rule = v._c
+    rule = v._c  # type: ignore[attr-defined]
     if type(rule) is tuple:
         return rule[0].derivative(v, *v.parents, *rule[1])
     if rule.arity == -1:  # sum, dot or logsumexp of one or two inputs: stored like a binary node

@@ -7,7 +7,7 @@ import operator
 import sys
 from dataclasses import dataclass
 from functools import partial, reduce
-from typing import Callable, Iterable, Sequence, TypeVar
+from typing import Any, Callable, Iterable, Sequence, TypeVar
 
 T = TypeVar("T")
 
@@ -52,19 +52,19 @@ def _fmt(x: float) -> str:
 
 # A derivative rule gets floats in the forward pass and Values (which this module must not
 # import) in grad(..., create_graph=True). Arithmetic works on both; these three cover the rest.
-def _val(x: T) -> float:
+def _val(x: Any) -> float:
     """The number in ``x``: a float itself, a Value's data. For the comparisons of a rule (a Value has no order)."""
-    return x if type(x) is float else getattr(x, "data", x)  # type: ignore[return-value]
+    return x if type(x) is float else getattr(x, "data", x)
 
 
-def _exp_of(x: T) -> T:
+def _exp_of(x: Any) -> Any:
     """e**x of a float, or of a Value as a new node, so an exp inside a rule stays differentiable."""
-    return math.exp(x) if type(x) is float or not hasattr(x, "data") else x.exp()  # type: ignore[attr-defined,arg-type,return-value]
+    return math.exp(x) if type(x) is float or not hasattr(x, "data") else x.exp()
 
 
-def _log_of(x: T) -> T:
+def _log_of(x: Any) -> Any:
     """log(x) of a float, or of a Value as a new node."""
-    return math.log(x) if type(x) is float or not hasattr(x, "data") else x.log()  # type: ignore[attr-defined,arg-type,return-value]
+    return math.log(x) if type(x) is float or not hasattr(x, "data") else x.log()
 
 
 def _div(a: float, b: float) -> float:
