@@ -473,6 +473,7 @@ class BackwardOpName(str):
 
 _BACKWARD_NAMES: dict[str, BackwardOpName] = {}
 _WRITTEN_OUT = {name: OPS[name] for name in ("+", "*", "relu")}  # nodes with no op in _c
+_JUST_VALUE, _JUST_ONE = {Value}, {1.0}
 
 
 def made_by_backward_pass(v: Value) -> bool:
@@ -613,6 +614,12 @@ def _chain_rule_sum(pairs: list[tuple[Value | float, Value | float]]) -> Value |
     """
     if len(pairs) == 1 and type(pairs[0][1]) is not Value and pairs[0][1] == 1.0:
         return pairs[0][0]  # the common case: one use, through a slope of 1 (+, relu on, sum)
+    gs_, ds_ = zip(*pairs)
+    if set(map(type, gs_)) == _JUST_VALUE:  # the other common cases, without a look at each pair
+        if set(map(type, ds_)) == _JUST_VALUE:
+            return _apply_nary(OPS["dot"], gs_ + ds_)  # a weight used by many samples
+        if set(ds_) == _JUST_ONE:
+            return _apply_nary(OPS["sum"], gs_)  # a bias used by many samples
     constant = 0.0
     terms: list[Value | float] = []
     gs: list[Value | float] = []

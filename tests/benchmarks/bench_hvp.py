@@ -10,10 +10,10 @@ Two workloads, each timed with Python's default garbage collector and with it di
 - hessian2: the full 2x2 Hessian of f(x, y) = tanh(x*y) + x**3 * exp(-y) / (1 + y*y):
   grad(f, [x, y], create_graph=True), then grad of each component. Against: f and f.backward().
 
-Each round runs one fresh worker process per measurement (this script with --worker), which
-times a few repetitions after a warm-up and reports the median. Ratios are median(second
-order) / median(plain gradient) over the rounds. Not part of the test suite: timings are
-reported, never asserted.
+Each round runs a fresh worker process (this script with --worker), which times the plain
+gradient and the second-order computation in turns, after a warm-up, and reports the median
+of each; the ratio reported is the median over the rounds of each round's ratio. The times
+are medians over the rounds. Not part of the test suite: timings are reported, never asserted.
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from bench import make_moons  # noqa: E402 - the same 100 points as the main benchmark
 
-# (timed batches, calls per batch) per worker, after one untimed warm-up call
-BATCHES = {"hvp": (5, 1), "hessian2": (7, 200)}
+# (timed batches of each, calls per batch) per worker, after one untimed warm-up call
+BATCHES = {"hvp": (7, 1), "hessian2": (7, 200)}
 
 
 def w1_functions():  # type: ignore[no-untyped-def]
@@ -109,30 +109,34 @@ def hessian2_functions():  # type: ignore[no-untyped-def]
 WORKLOADS = {"hvp": w1_functions, "hessian2": hessian2_functions}
 
 
-def worker(workload: str, which: str, gc_mode: str) -> None:
-    """Time ``which`` ("plain" or "second") of one workload in this process; print JSON."""
+def worker(workload: str, gc_mode: str) -> None:
+    """Time the plain gradient and the second-order computation of one workload, interleaved; print JSON.
+
+    Both run in this one process, taking turns batch by batch, so a machine that slows
+    down for a while slows both: the ratio of their medians is steadier than the times.
+    """
     if gc_mode == "off":
         gc.disable()
     plain, second, check = WORKLOADS[workload]()
-    fn = plain if which == "plain" else second
-    fn()  # warm-up
+    plain()  # warm-up: imports, first allocations
+    second()
     batches, calls = BATCHES[workload]
-    times = []
+    times: dict[str, list[float]] = {"plain": [], "second": []}
     for _ in range(batches):
-        start = time.perf_counter()
-        for _ in range(calls):
-            fn()
-        times.append(time.perf_counter() - start)
-    per_call = statistics.median(times) / calls
-    print(json.dumps({"seconds": per_call, "ok": check() if which == "second" else True}))
+        for name, fn in (("plain", plain), ("second", second)):
+            start = time.perf_counter()
+            for _ in range(calls):
+                fn()
+            times[name].append((time.perf_counter() - start) / calls)
+    print(json.dumps({name: statistics.median(t) for name, t in times.items()} | {"ok": check()}))
 
 
-def run_worker(workload: str, which: str, gc_mode: str) -> dict:
-    cmd = [sys.executable, __file__, "--worker", workload, which, gc_mode]
+def run_worker(workload: str, gc_mode: str) -> dict:
+    cmd = [sys.executable, __file__, "--worker", workload, gc_mode]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         tail = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
-        return {"seconds": math.nan, "ok": False, "note": f"failed (exit {proc.returncode}): {tail}"}
+        return {"plain": math.nan, "second": math.nan, "ok": False, "note": f"failed (exit {proc.returncode}): {tail}"}
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
@@ -141,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--workload", nargs="+", default=list(WORKLOADS), choices=list(WORKLOADS))
     parser.add_argument("--json", help="also write the results here")
-    parser.add_argument("--worker", nargs=3, metavar=("WORKLOAD", "WHICH", "GC"), help=argparse.SUPPRESS)
+    parser.add_argument("--worker", nargs=2, metavar=("WORKLOAD", "GC"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         worker(*args.worker)
@@ -152,14 +156,14 @@ def main(argv: list[str] | None = None) -> int:
         for gc_mode in ("default", "off"):
             times: dict[str, list[float]] = {"plain": [], "second": []}
             ok = True
-            for r in range(args.rounds):
-                for which in (("plain", "second") if r % 2 == 0 else ("second", "plain")):
-                    res = run_worker(workload, which, gc_mode)
-                    times[which].append(res["seconds"])
-                    ok = ok and res["ok"]
+            for _ in range(args.rounds):
+                res = run_worker(workload, gc_mode)
+                for which in times:
+                    times[which].append(res[which])
+                ok = ok and res["ok"]
             med = {k: statistics.median(t) for k, t in times.items()}
-            ratio = med["second"] / med["plain"]
             per_round = sorted(s / p for s, p in zip(times["second"], times["plain"]))
+            ratio = statistics.median(per_round)
             rows.append({"workload": workload, "gc": gc_mode, "rounds": args.rounds, "plain_ms": med["plain"] * 1e3,
                          "second_ms": med["second"] * 1e3, "ratio": ratio, "round_ratios": per_round, "ok": ok})
             print(f"{workload:9} gc={gc_mode:7} gradient {med['plain'] * 1e3:8.3f} ms   second order "
