@@ -23,7 +23,8 @@ class Op:
     in order. A derivative is written in plain arithmetic (and the helpers ``_val``,
     ``_exp_of``, ``_log_of``), so the one rule serves both passes: the engine calls it on
     floats in the forward pass (the numbers ``backward()`` uses) and on Values in
-    ``grad(..., create_graph=True)``, where it builds the graph of the derivative. ``domain`` names the inputs where the op is defined and smooth;
+    ``grad(..., create_graph=True)``, where it builds the graph of the derivative.
+    ``domain`` names the inputs where the op is defined and smooth;
     ``testing.strategies`` reads it to draw valid inputs, so a new op gets tested
     without anyone writing a test for it.
     """

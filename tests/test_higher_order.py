@@ -1,4 +1,4 @@
-"""grad(..., create_graph=True): gradients of gradients for every op, checked against PyTorch, differences and closed forms."""
+"""grad(..., create_graph=True): gradients of gradients of every op, against PyTorch, differences and closed forms."""
 
 import dataclasses
 import math

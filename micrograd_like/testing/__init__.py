@@ -1,4 +1,4 @@
-"""Gradient checking: compare backward() with central finite differences, and second derivatives with differences of the first."""
+"""Gradient checking: backward() against central differences, second derivatives against differences of the first."""
 
 from __future__ import annotations
 
