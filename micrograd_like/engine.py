@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import numbers
 import threading
+from itertools import chain
 from operator import attrgetter, mul
-from typing import Any, Callable, Iterable, Iterator, TypeVar
+from typing import Any, Callable, Iterable, Iterator, TypeVar, overload
 
 from .ops import OPS, Op, add_in_order
 
@@ -110,6 +112,10 @@ class Value:
     Few objects per node are most of the speed of a training step (each is work for
     Python's cyclic garbage collector), and with no closure per node a dropped graph is
     freed by reference counting alone.
+    ``grad(..., create_graph=True)`` finds each node's op in ``ops.OPS`` without a slot of
+    its own: ``+``, ``*`` and ``relu`` nodes (written out below) and many-input nodes are
+    named by ``_op``; any other node has ``_c`` free and keeps its ``Op`` there, or
+    ``(Op, params)`` for an op with params (``**`` and its exponent, ``leaky_relu``).
     Read the graph through ``parents``, ``local_grads`` and ``edges``.
     """
 
@@ -355,7 +361,7 @@ def _apply(op: Op, inputs: tuple[Value, ...], params: tuple[float, ...] = (), op
     else:
         xs = tuple(map(_data, inputs))
     args = xs + params
-    return _record(op, inputs, op.forward(*args), args, op_label)
+    return _record(op, inputs, op.forward(*args), args, op_label, params)
 
 
 def _apply_nary(op: Op, inputs: tuple[Value, ...]) -> Value:
@@ -364,8 +370,13 @@ def _apply_nary(op: Op, inputs: tuple[Value, ...]) -> Value:
     return _record(op, inputs, op.forward(xs), (xs,))
 
 
-def _record(op: Op, inputs: tuple[Value, ...], data: float, args: tuple, op_label: str = "") -> Value:
-    """A new node holding ``data``, its parents and the local derivatives ``op`` gives for ``args``."""
+def _record(op: Op, inputs: tuple[Value, ...], data: float, args: tuple, op_label: str = "",
+            params: tuple[float, ...] = ()) -> Value:
+    """A new node holding ``data``, its parents and the local derivatives ``op`` gives for ``args``.
+
+    A node of one or two inputs keeps its op (with its params, if any) in its free ``_c``
+    slot, for ``grad(..., create_graph=True)``: ``_op`` may be a label such as ``**2``.
+    """
     out = _new(Value)
     out.data = data
     out.grad = 0.0
@@ -374,9 +385,11 @@ def _record(op: Op, inputs: tuple[Value, ...], data: float, args: tuple, op_labe
         local = op.derivative(data, *args)
         if len(inputs) == 1:
             out._a, out._da = inputs[0], local[0]
+            out._c = (op, params) if params else op
         elif len(inputs) == 2:
             out._a, out._b = inputs
             out._da, out._db = local
+            out._c = (op, params) if params else op
         else:
             out._a, out._da, out._b, out._c, out._db = inputs, local, _MANY, (), ()
     out._op = op_label or op.name
@@ -449,6 +462,232 @@ def logsumexp(values: Iterable[Value | float]) -> Value:
     if not vs:
         raise ValueError("logsumexp: needs at least one value")
     return _apply_nary(OPS["logsumexp"], vs)
+
+
+# ---- gradients of gradients ------------------------------------------------------------------
+
+
+class BackwardOpName(str):
+    """The op name of a Value made by ``grad(..., create_graph=True)``: equal to the plain name.
+
+    Being a str, it works wherever the name is used; its type tells a picture that the
+    node belongs to a backward pass. Marking the name, rather than listing the nodes
+    somewhere, costs nothing to anything else and keeps nothing alive.
+    """
+
+    __slots__ = ()
+
+
+_BACKWARD_NAMES: dict[str, BackwardOpName] = {}
+_WRITTEN_OUT = {name: OPS[name] for name in ("+", "*", "relu")}  # nodes with no op in _c
+_JUST_VALUE, _JUST_ONE = {Value}, {1.0}
+
+
+def made_by_backward_pass(v: Value) -> bool:
+    """True for a Value that ``grad(..., create_graph=True)`` made (a node of a derivative's graph)."""
+    return type(v._op) is BackwardOpName
+
+
+@overload
+def grad(output: Value, inputs: Value, create_graph: bool = False) -> Value: ...
+@overload
+def grad(output: Value, inputs: Iterable[Value], create_graph: bool = False) -> tuple[Value, ...]: ...
+
+
+def grad(output: Value, inputs: Value | Iterable[Value], create_graph: bool = False) -> Value | tuple[Value, ...]:
+    """d output / d input for each input, as ``torch.autograd.grad``: no ``.grad`` is touched.
+
+    ``inputs`` is a Value (the answer is a Value) or a sequence of Values (a tuple of
+    Values, in order); an input ``output`` does not depend on gets 0. Without
+    ``create_graph`` the answers are new leaves holding the same numbers ``backward()``
+    would add to ``.grad``. With it, the chain rule is run on Values: each op's derivative
+    rule in ``ops.OPS`` (the one ``backward()`` runs on floats) is called on the graph's own
+    Values, so each answer is a Value whose graph computes it from the inputs, and
+    ``grad`` or ``backward()`` of it gives a second derivative, and so on to any order.
+    An answer may be a Value of the forward graph itself: d(a*b)/da is b.
+    Like PyTorch, create_graph builds that graph even inside ``no_grad()``: asking for it
+    is explicit. Its new nodes answer True to ``made_by_backward_pass``, so pictures can
+    tell them apart. Kinks follow PyTorch: relu, abs, step and leaky relu have local
+    derivatives that are constants, so their second derivative is 0.
+    """
+    xs = _grad_inputs(output, inputs)
+    if type(create_graph) is not bool:
+        raise TypeError(f"grad: create_graph must be True or False, got {_describe(create_graph)}")
+    order = topological_order(output)
+    if create_graph:
+        with _grad_here():
+            found = _grad_walk_values(order, set(xs))
+            answers = tuple(_as_value(found.get(x, 0.0), "grad") for x in xs)
+        _mark_backward_pass(answers, order)
+    else:
+        floats = _grad_walk_floats(order)
+        answers = tuple(Value(floats.get(x, 0.0)) for x in xs)
+    return answers[0] if isinstance(inputs, Value) else answers
+
+
+def _grad_inputs(output: object, inputs: object) -> tuple[Value, ...]:
+    """``inputs`` as a tuple of Values, or a TypeError/ValueError that says what is wrong with the call."""
+    if not isinstance(output, Value):
+        raise TypeError(f"grad: output must be a Value, got {_describe(output)}")
+    if isinstance(inputs, Value):
+        return (inputs,)
+    if isinstance(inputs, (str, bytes)) or not isinstance(inputs, Iterable):
+        raise TypeError(f"grad: inputs must be a Value or a sequence of Values, got {_describe(inputs)}")
+    xs = tuple(inputs)
+    if not xs:
+        raise ValueError("grad: inputs is empty; pass the Values to differentiate with respect to")
+    for i, x in enumerate(xs):
+        if not isinstance(x, Value):
+            raise TypeError(f"grad: inputs[{i}] must be a Value, got {_describe(x)}")
+    return xs
+
+
+def _grad_walk_floats(order: list[Value]) -> dict[Value, float]:
+    """node -> d output / d node, from the float local derivatives on the edges: ``backward()`` into a dict.
+
+    Like every dict and set of this walk it is keyed by the Values themselves, which hash
+    by identity (Value defines no ``==``), so no ``.grad`` is needed.
+    """
+    grads = {order[-1]: 1.0}
+    get = grads.get
+    for v in reversed(order):
+        g = get(v)
+        if not g or v._a is None:
+            continue
+        if g - g:  # inf or NaN: as in backward(), it does not cross an edge whose derivative is 0
+            for parent, local in zip(v.parents, v.local_grads):
+                if local:
+                    grads[parent] = get(parent, 0.0) + g * local
+            continue
+        b = v._b
+        if b is None:
+            a = v._a
+            grads[a] = get(a, 0.0) + g * v._da
+        elif b is _MANY:
+            for parent, local in chain(zip(v._a, v._da), zip(v._c, v._db)):
+                grads[parent] = get(parent, 0.0) + g * local
+        else:
+            a = v._a
+            grads[a] = get(a, 0.0) + g * v._da
+            grads[b] = get(b, 0.0) + g * v._db
+    return grads
+
+
+def _grad_walk_values(order: list[Value], wanted: set[Value]) -> dict[Value, Value | float]:
+    """input -> d output / d input for the inputs in ``wanted``, as Values built from the graph's Values.
+
+    A gradient stays a plain float while it is a constant (the seed 1, through +, sum, or
+    the constant slopes of relu and abs), since a constant has no graph to differentiate;
+    a constant 0 slope passes nothing back. Only nodes on a path from an input get a
+    gradient: any other would be graph built for nothing. A node's gradient is the sum of
+    (child's gradient) * (local derivative) over its uses; the pairs wait in ``pending``
+    until the node's turn, then become one node (see ``_chain_rule_sum``).
+    """
+    needed = set(wanted)
+    for v in order:
+        if not needed.isdisjoint(v.parents):
+            needed.add(v)
+    pending: dict[Value, list[tuple[Value | float, Value | float]]] = {order[-1]: [(1.0, 1.0)]}
+    found: dict[Value, Value | float] = {}
+    for v in reversed(order):
+        pairs = pending.pop(v, None)
+        if pairs is None:
+            continue
+        g = _chain_rule_sum(pairs)
+        if v in wanted:
+            found[v] = g
+        if v._a is None or (type(g) is not Value and not g):
+            continue
+        finite = math.isfinite(g.data if type(g) is Value else g)
+        for parent, local in zip(v.parents, _local_derivatives(v)):
+            if parent not in needed:
+                continue
+            if type(local) is not Value:
+                if not local:
+                    continue  # the slope is the constant 0 (relu off, step): nothing flows, not even inf*0
+            elif not finite and not local.data:
+                continue  # the mask of backward(), for a slope that is 0 here
+            if parent in pending:
+                pending[parent].append((g, local))
+            else:
+                pending[parent] = [(g, local)]
+    return found
+
+
+def _chain_rule_sum(pairs: list[tuple[Value | float, Value | float]]) -> Value | float:
+    """g1*d1 + g2*d2 + ...: constants multiplied out, a factor 1 skipped, the products in one ``dot`` node.
+
+    One node for a weight used by 100 samples, where 100 products and a sum would make 101.
+    """
+    if len(pairs) == 1 and type(pairs[0][1]) is not Value and pairs[0][1] == 1.0:
+        return pairs[0][0]  # the common case: one use, through a slope of 1 (+, relu on, sum)
+    gs_, ds_ = zip(*pairs)
+    if set(map(type, gs_)) == _JUST_VALUE:  # the other common cases, without a look at each pair
+        if set(map(type, ds_)) == _JUST_VALUE:
+            return _apply_nary(OPS["dot"], gs_ + ds_)  # a weight used by many samples
+        if set(ds_) == _JUST_ONE:
+            return _apply_nary(OPS["sum"], gs_)  # a bias used by many samples
+    constant = 0.0
+    terms: list[Value | float] = []
+    gs: list[Value | float] = []
+    ds: list[Value | float] = []
+    for g, d in pairs:
+        if type(d) is not Value and d == 1.0:
+            terms.append(g)
+        elif type(g) is not Value and g == 1.0:
+            terms.append(d)
+        elif type(g) is not Value and type(d) is not Value:
+            constant += g * d  # type: ignore[assignment,operator]
+        else:
+            gs.append(g)
+            ds.append(d)
+    if len(gs) == 1:
+        terms.append(gs[0] * ds[0])
+    elif gs:
+        terms.append(dot(gs, ds))
+    if all(type(t) is not Value for t in terms):
+        return add_in_order(terms, constant)  # type: ignore[arg-type]  # a constant: no graph to build
+    if constant:
+        terms.append(constant)
+    return terms[0] if len(terms) == 1 else sum(terms)
+
+
+def _local_derivatives(v: Value) -> tuple[Value | float, ...]:
+    """d v / d parent for each parent of ``v``, from its op's rule called on Values (a graph)."""
+    if v._b is _MANY:
+        return OPS[v._op].derivative(v, v._a + v._c)  # type: ignore[attr-defined]
+    op = _WRITTEN_OUT.get(v._op)
+    if op is not None:
+        return op.derivative(v, *v.parents)
+    rule = v._c  # type: ignore[attr-defined]
+    if type(rule) is tuple:
+        return rule[0].derivative(v, *v.parents, *rule[1])
+    if rule.arity == -1:  # sum, dot or logsumexp of one or two inputs: stored like a binary node
+        return rule.derivative(v, v.parents)
+    return rule.derivative(v, *v.parents)
+
+
+@contextlib.contextmanager
+def _grad_here() -> Iterator[None]:
+    """Build graphs in this thread for the duration, even inside no_grad() (other threads keep theirs)."""
+    depth = getattr(_local, "depth", 0)
+    _local.depth = 0
+    try:
+        yield
+    finally:
+        _local.depth = depth
+
+
+def _mark_backward_pass(answers: tuple[Value, ...], order: list[Value]) -> None:
+    """Give the Values the create_graph walk made (behind ``answers``, not in ``order``) a ``BackwardOpName``."""
+    forward = set(order)
+    stack = list(answers)
+    while stack:
+        v = stack.pop()
+        op = v._op
+        if type(op) is not BackwardOpName and v not in forward:
+            v._op = _BACKWARD_NAMES.get(op) or _BACKWARD_NAMES.setdefault(op, BackwardOpName(op))
+            stack.extend(v.parents)
 
 
 def topological_order(root: Value) -> list[Value]:
@@ -554,4 +793,5 @@ def _backward_order(root: Value) -> list[Value]:
     return order
 
 
-__all__ = ["Value", "no_grad", "is_grad_enabled", "sum", "dot", "logsumexp", "topological_order"]
+__all__ = ["Value", "no_grad", "is_grad_enabled", "sum", "dot", "logsumexp", "topological_order", "grad",
+           "made_by_backward_pass"]

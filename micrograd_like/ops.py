@@ -7,7 +7,7 @@ import operator
 import sys
 from dataclasses import dataclass
 from functools import partial, reduce
-from typing import Callable, Iterable, Sequence, TypeVar
+from typing import Any, Callable, Iterable, Sequence, TypeVar
 
 T = TypeVar("T")
 
@@ -20,7 +20,11 @@ class Op:
     for n-ary ops, a function of ``micrograd_like``.
     ``forward(*inputs, *params)`` computes the output from plain floats;
     ``derivative(out, *inputs, *params)`` returns d out / d input for each input,
-    in order. ``domain`` names the inputs where the op is defined and smooth;
+    in order. A derivative is written in plain arithmetic (and the helpers ``_val``,
+    ``_exp_of``, ``_log_of``), so the one rule serves both passes: the engine calls it on
+    floats in the forward pass (the numbers ``backward()`` uses) and on Values in
+    ``grad(..., create_graph=True)``, where it builds the graph of the derivative.
+    ``domain`` names the inputs where the op is defined and smooth;
     ``testing.strategies`` reads it to draw valid inputs, so a new op gets tested
     without anyone writing a test for it.
     """
@@ -45,6 +49,23 @@ add_in_order: Callable[[Iterable[float], float], float] = (
 
 def _fmt(x: float) -> str:
     return repr(float(x))
+
+
+# A derivative rule gets floats in the forward pass and Values (which this module must not
+# import) in grad(..., create_graph=True). Arithmetic works on both; these three cover the rest.
+def _val(x: Any) -> float:
+    """The number in ``x``: a float itself, a Value's data. For the comparisons of a rule (a Value has no order)."""
+    return x if type(x) is float else getattr(x, "data", x)
+
+
+def _exp_of(x: Any) -> Any:
+    """e**x of a float, or of a Value as a new node, so an exp inside a rule stays differentiable."""
+    return math.exp(x) if type(x) is float or not hasattr(x, "data") else x.exp()
+
+
+def _log_of(x: Any) -> Any:
+    """log(x) of a float, or of a Value as a new node."""
+    return math.log(x) if type(x) is float or not hasattr(x, "data") else x.log()
 
 
 def _div(a: float, b: float) -> float:
@@ -73,13 +94,14 @@ def _power_slope(x: float, n: float) -> float:
     The forward result can be finite where the slope is not: 1e-200 ** -1 is 1e200, its
     slope -1e400. A finite result is never refused because of its derivative.
     """
-    if x == 0.0 and n < 1:
+    if _val(x) == 0.0 and _val(n) < 1:
         # the slope of x**n at 0 for 0 < n < 1 is infinite; say so rather than clamp it
         return math.inf
     try:
         return n * x ** (n - 1)
     except OverflowError:
         # x**(n-1) is negative only for a negative x and an odd integer n - 1
+        x, n = _val(x), _val(n)
         negative = (n < 0) != (x < 0.0 and (n - 1) % 2 == 1)
         return -math.inf if negative else math.inf
 
@@ -128,6 +150,7 @@ def _sigmoid(x: float) -> float:
 
 def _sign(x: float) -> float:
     # d|x|/dx at 0 is 0, as in PyTorch
+    x = _val(x)
     return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0)
 
 
@@ -167,23 +190,23 @@ UNARY_AND_BINARY: tuple[Op, ...] = (
     Op("neg", 1, "__neg__", operator.neg, lambda out, x: (-1.0,), doc="-x"),
     Op("**", 1, "__pow__", _pow, _pow_derivative, domain="power", params=("exponent",),
        doc="x ** n for a number n: d/dx = n * x**(n-1)"),
-    Op("pow", 2, "__pow__", _vpow, lambda out, a, b: (_power_slope(a, b), out * math.log(a)), domain="positive base",
+    Op("pow", 2, "__pow__", _vpow, lambda out, a, b: (_power_slope(a, b), out * _log_of(a)), domain="positive base",
        doc="a ** b for a Value exponent: d/da = b * a**(b-1), d/db = a**b * log(a)"),
     Op("abs", 1, "__abs__", abs, lambda out, x: (_sign(x),), domain="kink at 0", doc="|x|: d/dx = sign(x), 0 at 0"),
     Op("exp", 1, "exp", _exp, lambda out, x: (out,), domain="below 709", doc="e**x: d/dx = e**x"),
     Op("log", 1, "log", _log, lambda out, x: (1.0 / x,), domain="positive", doc="natural log: d/dx = 1/x"),
-    Op("sqrt", 1, "sqrt", _sqrt, lambda out, x: (0.5 / out if out else math.inf,), domain="positive",
+    Op("sqrt", 1, "sqrt", _sqrt, lambda out, x: (0.5 / out if _val(out) else math.inf,), domain="positive",
        doc="sqrt(x): d/dx = 1 / (2 sqrt(x))"),
     Op("tanh", 1, "tanh", math.tanh, lambda out, x: (1.0 - out * out,), doc="tanh(x): d/dx = 1 - tanh(x)**2"),
     Op("sigmoid", 1, "sigmoid", _sigmoid, lambda out, x: (out * (1.0 - out),),
        doc="1 / (1 + e**-x): d/dx = s(x) * (1 - s(x))"),
-    Op("relu", 1, "relu", lambda x: 0.0 if x <= 0.0 else x, lambda out, x: (0.0 if x <= 0.0 else 1.0,),
+    Op("relu", 1, "relu", lambda x: 0.0 if x <= 0.0 else x, lambda out, x: (0.0 if _val(x) <= 0.0 else 1.0,),
        domain="kink at 0", doc="max(0, x): d/dx = 1 for x > 0, else 0 (0 at 0, and NaN stays NaN, as in PyTorch)"),
     Op("leaky_relu", 1, "leaky_relu", lambda x, slope: x if x > 0.0 else slope * x,
-       lambda out, x, slope: (1.0 if x > 0.0 else slope,), domain="kink at 0", params=("negative_slope",),
+       lambda out, x, slope: (1.0 if _val(x) > 0.0 else slope,), domain="kink at 0", params=("negative_slope",),
        doc="x for x > 0, else negative_slope * x"),
     Op("prelu", 2, "prelu", lambda x, a: x if x > 0.0 else a * x,
-       lambda out, x, a: (1.0, 0.0) if x > 0.0 else (a, x), domain="kink at 0",
+       lambda out, x, a: (1.0, 0.0) if _val(x) > 0.0 else (a, x), domain="kink at 0",
        doc="leaky relu whose slope a is a Value that learns: d/dx = 1 or a, d/da = 0 or x"),
     Op("step", 1, "step", lambda x: 1.0 if x > 0.0 else (0.0 if x <= 0.0 else x), lambda out, x: (0.0,), domain="kink at 0",
        doc="binary step: 1 for x > 0, else 0. Its derivative is 0 everywhere it exists, "
@@ -197,7 +220,7 @@ NARY: tuple[Op, ...] = (
     # When every input is -inf, moving one by any finite step leaves it -inf and the output -inf: each
     # slope is 0 (torch gives nan there, from e**(-inf - -inf); a nan would poison every gradient behind it)
     Op("logsumexp", -1, "logsumexp", _logsumexp,
-       lambda out, xs: (0.0,) * len(xs) if out == -math.inf else tuple(math.exp(x - out) for x in xs),
+       lambda out, xs: (0.0,) * len(xs) if _val(out) == -math.inf else tuple(_exp_of(x - out) for x in xs),
        doc="log(e**x1 + e**x2 + ...): d/dxi = softmax(x)i"),
 )
 

@@ -9,7 +9,7 @@ import subprocess
 from collections import Counter
 from typing import TYPE_CHECKING, Any, Collection, Iterator, Mapping, Sequence
 
-from .engine import _MANY, Value, no_grad, topological_order
+from .engine import _MANY, Value, made_by_backward_pass, no_grad, topological_order
 
 if TYPE_CHECKING:  # graphviz is imported lazily so that `import micrograd_like` stays cheap
     import graphviz
@@ -29,6 +29,7 @@ LAYOUT_TIMEOUT = 10.0  # seconds; graphs draw_graph accepts lay out in well unde
 _NEURON = re.compile(r"^(layers\.(\d+))\.neurons\.(\d+)\.")
 _UNFUSED_PRODUCT = re.compile(r"w\[(\d+)\]\*x\[\d+\]$")  # nn's label of w[i] * x[i] when not fused
 _POS, _NEG = "#2b6cb0", "#c53030"
+_BACKWARD_FILL = "#e9d8fd"  # values and ops made by grad(..., create_graph=True): the backward pass, drawn
 # A value used by at least _MANY_USES nodes is drawn from a small copy of it (a reference
 # node) by each use more than _FAR levels above it, not by a long edge: many long edges to
 # one shared value are what make Graphviz's layout take minutes on `x+x+...+x`. A value used
@@ -74,6 +75,7 @@ def _digraph(*args: Any, **kwargs: Any) -> graphviz.Digraph:
             def _repr_image_svg_xml(self) -> str:
                 return scalable_svg(page_wide_svg(pipe(self, "svg")))
 
+        Picture.__qualname__ = "Picture"  # its text repr reads micrograd_like.viz.Picture, not a local class
         _picture_class = Picture
     return _picture_class(*args, **kwargs)
 
@@ -211,7 +213,9 @@ def draw_graph(
     as one node per neuron with ``collapse_neurons``. Every grad shows its number: 0
     before backward() and wherever no gradient reached. A value used by many nodes far above
     where it is drawn (``x`` in ``x+x+...+x``) is drawn again as a small dashed copy by that use,
-    which keeps the layout fast and readable.
+    which keeps the layout fast and readable. Values and ops that ``grad(...,
+    create_graph=True)`` made (the backward pass of a gradient's graph) are filled purple,
+    with a legend.
     """
     if rankdir not in ("LR", "RL", "TB", "BT"):
         raise ValueError(f"draw_graph: rankdir must be LR, RL, TB or BT, got {rankdir!r}")
@@ -266,6 +270,9 @@ def draw_graph(
             collapsed[vid] = v
             continue
         attrs = _value_attrs(v, names[v], show_grad, color_by_grad, top)
+        backward = made_by_backward_pass(v)
+        if backward and attrs["fillcolor"] == "white":
+            attrs["fillcolor"] = _BACKWARD_FILL
         if id(v) in highlighted:
             attrs.update(color="#dd6b20", penwidth="3")
         g.node(vid, **attrs)
@@ -278,10 +285,11 @@ def draw_graph(
                 rows = [f"<p{k}> {_record_text(_short(names[p]))}: {_fmt(loc)}"
                         for k, (p, loc) in enumerate(zip(parents, v.local_grads))]
                 g.node(oid, label=" | ".join([_record_text(v.op)] + rows), shape="record", style="rounded,filled",
-                       fillcolor="#edf2f7", fontsize="9")
+                       fillcolor=_BACKWARD_FILL if backward else "#edf2f7", fontsize="9")
             else:
                 g.node(oid, label=v.op, shape="circle" if len(v.op) <= 2 else "ellipse", width="0.3",
-                       height="0.3", style="filled", fillcolor="#edf2f7", fontsize="10")
+                       height="0.3", style="filled", fillcolor=_BACKWARD_FILL if backward else "#edf2f7",
+                       fontsize="10")
             place(oid, v)
             g.edge(oid, vid)
     for vid, v in collapsed.items():
@@ -324,12 +332,17 @@ def draw_graph(
                     nc.attr(label=neuron.split(".", 2)[-1], style="rounded,dashed", color="#cbd5e0")
                     for m in members:
                         nc.node(m)
+    legend: list[tuple[str, str]] = []
     if color_by_grad:
-        g.attr(label=_legend([("#" + _grad_fill(top, top), f"grad > 0 (strongest: {_fmt(top)})"),
-                              ("#" + _grad_fill(top / 4, top), "small grad > 0"),
-                              ("#" + _grad_fill(-top, top), f"grad < 0 (strongest: {_fmt(-top)})"),
-                              ("white", "grad 0")], "fill: sign and size of the gradient"),
-               labelloc="b", labeljust="l")
+        legend += [("#" + _grad_fill(top, top), f"grad > 0 (strongest: {_fmt(top)})"),
+                   ("#" + _grad_fill(top / 4, top), "small grad > 0"),
+                   ("#" + _grad_fill(-top, top), f"grad < 0 (strongest: {_fmt(-top)})"),
+                   ("white", "grad 0")]
+    if any(made_by_backward_pass(v) for v in order):
+        legend.append((_BACKWARD_FILL, "made by the backward pass (grad with create_graph=True)"))
+    if legend:
+        title = "fill: sign and size of the gradient" if color_by_grad else "fill"
+        g.attr(label=_legend(legend, title), labelloc="b", labeljust="l")
     return g
 
 

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 
 import micrograd_like as mg
 from micrograd_like import ops
-from micrograd_like.testing import call_op, gradcheck, numerical_grad
+from micrograd_like.testing import call_op, gradcheck, gradgradcheck, numerical_grad
 from micrograd_like.testing.strategies import expressions, op_inputs, values
 
 
@@ -90,3 +90,25 @@ def test_shared_subexpressions_are_one_value(expr):
             stack.extend(node.children)
     out = expr(*expr.inputs)
     assert len(mg.topological_order(out)) == len(distinct)
+
+
+def test_gradgradcheck_passes_on_a_correct_function():
+    assert gradgradcheck(lambda a, b: (a * b).tanh() + a.sigmoid() / b + mg.logsumexp([a, b]), 0.3, 1.7) is True
+
+
+def test_gradgradcheck_catches_a_wrong_cross_derivative_and_names_the_pair(monkeypatch):
+    # a prelu rule right on floats but blind to its slope's graph: d/da (d/dx) comes out 0 instead of 1
+    blind = dataclasses.replace(ops.OPS["prelu"],
+                                derivative=lambda out, x, a: (1.0, 0.0) if ops._val(x) > 0 else (ops._val(a), x))
+    monkeypatch.setitem(ops.OPS, "prelu", blind)
+    assert gradcheck(lambda x, a: x.prelu(a), -0.5, 0.2)
+    with pytest.raises(AssertionError) as info:
+        gradgradcheck(lambda x, a: x.prelu(a), -0.5, 0.2)
+    message = str(info.value)
+    assert "d/dx1 of d f/dx0 at (x0 = -0.5, x1 = 0.2)" in message
+    assert "analytic 0.0 vs numeric 1.0" in message
+
+
+def test_gradgradcheck_needs_a_value_back():
+    with pytest.raises(TypeError, match="gradgradcheck: f must return a Value, got float"):
+        gradgradcheck(lambda x: 2.0, 1.0)

@@ -1,4 +1,4 @@
-"""Gradient checking: compare backward() with central finite differences."""
+"""Gradient checking: backward() against central differences, second derivatives against differences of the first."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from .. import engine
 from ..engine import Value
 from ..ops import OPS, Op, dot_parts
 
-__all__ = ["numerical_grad", "gradcheck", "call_op"]
+__all__ = ["numerical_grad", "gradcheck", "gradgradcheck", "call_op"]
 
 
 def call_op(op: Op | str, args: Sequence[Value | float], params: Sequence[float] = ()) -> Value:
@@ -86,3 +86,55 @@ def gradcheck(
                 f"allowed {atol + rtol * abs(num):.3g})"
             )
     return True
+
+
+def _first_derivatives(f: Callable[..., Value], xs: Sequence[float]) -> tuple[list[Value], tuple[Value, ...]]:
+    leaves = [Value(float(x), label=f"x{i}") for i, x in enumerate(xs)]
+    out = f(*leaves)
+    if not isinstance(out, Value):
+        raise TypeError(f"gradgradcheck: f must return a Value, got {type(out).__name__}")
+    return leaves, engine.grad(out, leaves, create_graph=True)
+
+
+def gradgradcheck(
+    f: Callable[..., Value],
+    *inputs: float,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-4,
+) -> bool:
+    """Check second derivatives: d/dx_j (d f / d x_i) from ``grad(..., create_graph=True)`` twice.
+
+    Each one is compared with a central difference of the first derivative,
+    (df/dx_i at x_j + eps - df/dx_i at x_j - eps) / (2 eps), where that derivative comes
+    from ``grad`` without ``create_graph``. Passes when |analytic - numeric| <= atol +
+    rtol * |numeric| for every pair (i, j) and returns True; otherwise raises
+    AssertionError naming the pair, the inputs and both values.
+    """
+    xs = [float(x) for x in inputs]
+    leaves, firsts = _first_derivatives(f, xs)
+    analytic = [engine.grad(d, leaves) for d in firsts]  # analytic[i][j] = d/dx_j (df/dx_i)
+
+    def first_at(point: list[float]) -> tuple[Value, ...]:
+        vs = [Value(x) for x in point]
+        out = f(*vs)
+        return engine.grad(out, vs)
+
+    for j in range(len(xs)):
+        up, down = list(xs), list(xs)
+        up[j] += eps
+        down[j] -= eps
+        above, below = first_at(up), first_at(down)
+        for i in range(len(xs)):
+            num = (above[i].data - below[i].data) / (2 * eps)
+            ana = analytic[i][j].data
+            if not (math.isfinite(ana) and abs(ana - num) <= atol + rtol * abs(num)):
+                raise AssertionError(
+                    f"gradgradcheck: d/dx{j} of d f/dx{i} at {_point(xs)} is wrong: analytic {ana!r} vs "
+                    f"numeric {num!r} (difference {ana - num:.3g}, allowed {atol + rtol * abs(num):.3g})"
+                )
+    return True
+
+
+def _point(xs: Sequence[float]) -> str:
+    return "(" + ", ".join(f"x{i} = {x!r}" for i, x in enumerate(xs)) + ")"
