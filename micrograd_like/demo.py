@@ -8,7 +8,8 @@ import tempfile
 import time
 from dataclasses import dataclass
 
-from . import data, functional as F
+from . import data
+from . import functional as F
 from .engine import Value, no_grad
 from .nn import MLP, Neuron
 from .optim import SGD

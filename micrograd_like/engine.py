@@ -7,9 +7,10 @@ import functools
 import math
 import numbers
 import threading
+from collections.abc import Iterable, Iterator
 from itertools import chain
 from operator import attrgetter, mul
-from typing import Any, Callable, Iterable, Iterator, TypeVar, overload
+from typing import Any, Callable, TypeVar, overload
 
 from .ops import OPS, Op, add_in_order
 
@@ -120,6 +121,16 @@ class Value:
     """
 
     __slots__ = ("data", "grad", "_a", "_b", "_c", "_da", "_db", "_op", "label", "__weakref__")
+    data: float
+    grad: float
+    label: str
+    _op: str
+    # each of these holds a Value, a tuple, a float or a marker, by the kind of node (above)
+    _a: Any
+    _b: Any
+    _c: Any
+    _da: Any
+    _db: Any
 
     def __init__(self, data: float, label: str = "") -> None:
         if isinstance(data, Value):
@@ -292,7 +303,10 @@ class Value:
         return _apply(OPS["prelu"], (self, _as_value(slope, "prelu")))
 
     def step(self) -> Value:
-        """Binary step: 1.0 for x > 0, 0.0 for x <= 0 (NaN stays NaN). Its gradient is 0, so nothing learns through it."""
+        """Binary step: 1.0 for x > 0, 0.0 for x <= 0 (NaN stays NaN).
+
+        Its gradient is 0, so nothing learns through it.
+        """
         return _apply(OPS["step"], (self,))
 
     # ---- backprop ----
@@ -398,11 +412,11 @@ def _record(op: Op, inputs: tuple[Value, ...], data: float, args: tuple, op_labe
 
 
 def _as_values(xs: Iterable[Value | float], op: str) -> tuple[Value, ...]:
-    xs = tuple(xs)
-    for x in xs:
+    given = tuple(xs)
+    for x in given:
         if type(x) is not Value:
-            return tuple(_as_value(x, op) for x in xs)
-    return xs  # the common case: already Values, nothing to convert
+            return tuple(_as_value(x, op) for x in given)
+    return given  # type: ignore[return-value]  # the common case: already Values, nothing to convert
 
 
 def sum(values: Iterable[Value | float]) -> Value:  # noqa: A001 - mirrors torch.sum

@@ -8,7 +8,8 @@ import math
 import os
 import sys
 import unicodedata
-from typing import TYPE_CHECKING, Callable, Iterable
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Callable
 
 from .engine import Value
 

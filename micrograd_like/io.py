@@ -41,7 +41,7 @@ def _finite_float(value: object, name: str, op: str) -> float:
         error = ValueError if op == "load" else TypeError
         raise error(f"{op}: {name} must be a real number, got {_describe(value)}")
     try:
-        x = float(value)
+        x = float(value)  # type: ignore[arg-type]  # is_real() made sure it converts
     except OverflowError:
         raise ValueError(f"{op}: {name} is {_describe(value)}, too large for a float (beyond 1.8e308)") from None
     if not math.isfinite(x):

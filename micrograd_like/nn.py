@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 import random
-from typing import Sequence, Union
+from collections.abc import Sequence
+from typing import Union
 
 from . import engine
 from .engine import Value
@@ -362,18 +363,19 @@ class MLP(Module):
         self.nin = nin
 
     def named_parameters(self) -> list[tuple[str, Value]]:
-        return [(f"layers.{i}.{name}", p) for i, layer in enumerate(self.layers) for name, p in layer.named_parameters()]
+        return [(f"layers.{i}.{name}", p)
+                for i, layer in enumerate(self.layers) for name, p in layer.named_parameters()]
 
     def forward(self, x: Sequence[Input]) -> Value | list[Value]:
         """Run one sample through every layer; one output comes back as a Value."""
-        out: Sequence[Input] = x
-        for layer in self.layers:
+        out: list[Value] = self.layers[0](x)
+        for layer in self.layers[1:]:
             out = layer(out)
         if self.softmax:
             from .functional import softmax
 
             out = softmax(out)
-        return out[0] if len(out) == 1 else list(out)
+        return out[0] if len(out) == 1 else out
 
     def __repr__(self) -> str:
         inner = "\n".join(f"  ({i}): {layer!r}" for i, layer in enumerate(self.layers))

@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 import operator
 import sys
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial, reduce
-from typing import Any, Callable, Iterable, Sequence, TypeVar
+from typing import Any, Callable, TypeVar
 
 T = TypeVar("T")
 
@@ -179,7 +180,8 @@ def _dot(bwx: tuple[float, ...]) -> float:
 
 def _dot_derivative(out: float, bwx: tuple[float, ...]) -> tuple[float, ...]:
     b, ws, xs = dot_parts(bwx)
-    return (() if b is None else (1.0,)) + xs + ws
+    ones: tuple[float, ...] = () if b is None else (1.0,)
+    return ones + tuple(xs) + tuple(ws)
 
 
 UNARY_AND_BINARY: tuple[Op, ...] = (
@@ -208,7 +210,8 @@ UNARY_AND_BINARY: tuple[Op, ...] = (
     Op("prelu", 2, "prelu", lambda x, a: x if x > 0.0 else a * x,
        lambda out, x, a: (1.0, 0.0) if _val(x) > 0.0 else (a, x), domain="kink at 0",
        doc="leaky relu whose slope a is a Value that learns: d/dx = 1 or a, d/da = 0 or x"),
-    Op("step", 1, "step", lambda x: 1.0 if x > 0.0 else (0.0 if x <= 0.0 else x), lambda out, x: (0.0,), domain="kink at 0",
+    Op("step", 1, "step", lambda x: 1.0 if x > 0.0 else (0.0 if x <= 0.0 else x), lambda out, x: (0.0,),
+       domain="kink at 0",
        doc="binary step: 1 for x > 0, else 0. Its derivative is 0 everywhere it exists, "
            "so no gradient flows through it and it cannot be trained by backprop"),
 )

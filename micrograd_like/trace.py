@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Iterator, Mapping
 
 from .engine import Value, _sends, _start_backward, topological_order
 from .flipbook import flipbook  # noqa: F401  (re-exported: the kernel-free stepper lives in its own module)

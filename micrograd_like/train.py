@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Callable, cast
 
-from . import engine, functional as F
+from . import engine
+from . import functional as F
 from .data import batches as make_batches
 from .engine import Value
 from .nn import Module
@@ -69,11 +71,12 @@ def accuracy(outputs: Sequence[Value | list[Value]], targets: Sequence, loss: st
     Regression losses (mse, mae, or a custom callable) have no accuracy: None.
     """
     if loss == "cross_entropy":
-        right = sum(max(range(len(o)), key=lambda i: o[i].data) == t for o, t in zip(outputs, targets))
-    elif loss == "hinge":
-        right = sum((o.data > 0) == (t > 0) for o, t in zip(outputs, targets))
-    elif loss == "bce":
-        right = sum((o.data > 0) == (t > 0.5) for o, t in zip(outputs, targets))
+        rows = cast("Sequence[list[Value]]", outputs)  # a classifier gives one list of logits per sample
+        right = sum(max(range(len(o)), key=lambda i: o[i].data) == t for o, t in zip(rows, targets))
+    elif loss in ("hinge", "bce"):
+        scores = cast("Sequence[Value]", outputs)  # one score per sample
+        cut = 0.0 if loss == "hinge" else 0.5  # targets are -1/+1 for hinge, 0/1 for bce
+        right = sum((o.data > 0) == (t > cut) for o, t in zip(scores, targets))
     else:
         return None
     return right / len(targets)

@@ -7,7 +7,8 @@ import os
 import re
 import subprocess
 from collections import Counter
-from typing import TYPE_CHECKING, Any, Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .engine import _MANY, Value, made_by_backward_pass, no_grad, topological_order
 
@@ -349,7 +350,8 @@ def draw_graph(
 def _legend(rows: Sequence[tuple[str, str]], title: str) -> str:
     """An HTML-like Graphviz label: a title and a colour swatch per row."""
     cells = "".join(
-        f'<tr><td bgcolor="{colour}" width="18" height="10" border="1"></td><td align="left">{html.escape(text)}</td></tr>'
+        f'<tr><td bgcolor="{colour}" width="18" height="10" border="1"></td>'
+        f'<td align="left">{html.escape(text)}</td></tr>'
         for colour, text in rows)
     return (f'<<table border="0" cellspacing="2" cellpadding="2"><tr><td colspan="2" align="left">'
             f'<b>{html.escape(title)}</b></td></tr>{cells}</table>>')
@@ -417,7 +419,8 @@ def draw_network(mlp: MLP, x: Sequence[float] | None = None, rankdir: str = "LR"
                 g.edge(src, ids[ni], color=_POS if w.data >= 0 else _NEG, penwidth=_weight_pen(w.data, top))
         previous = ids
     rows = "".join(
-        f'<tr><td width="40" height="14" fixedsize="true"><table border="0" cellspacing="0" cellpadding="0"><tr><td width="36" '
+        f'<tr><td width="40" height="14" fixedsize="true">'
+        f'<table border="0" cellspacing="0" cellpadding="0"><tr><td width="36" '
         f'height="{max(1, round(float(pen)))}" fixedsize="true" bgcolor="{colour}"></td></tr></table></td>'
         f'<td align="left" width="110" height="14" fixedsize="true">{text}</td></tr>'
         for colour, pen, text in [(_POS, _weight_pen(top, top), f"weight +{_fmt(top)}"),

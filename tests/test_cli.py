@@ -44,7 +44,8 @@ def assert_one_line_error(proc, *words):
         ("+" * 10000 + "x", "10001 characters; the limit is MAX_LENGTH=2000"),
         ("x" + "**x" * 30000, "90001 characters; the limit is MAX_LENGTH=2000"),
         ("+".join(["x"] * 1000), "1999 parts (numbers, names, operations); the limit is MAX_PARTS=500"),
-        ("0+" + "-" * 140 + "x" + "+x" * 120, "nests 262 levels deep (x+x+...+x nests once per +); the limit is MAX_DEPTH=250"),
+        ("0+" + "-" * 140 + "x" + "+x" * 120,
+         "nests 262 levels deep (x+x+...+x nests once per +); the limit is MAX_DEPTH=250"),
         ("(" * 300 + "x" + ")" * 300, "too many nested parentheses"),
     ],
 )

@@ -92,7 +92,8 @@ def test_command_renders_svg_and_png(tmp_path):
         ("+" * 10000 + "x", "has 10001 characters; the limit is MAX_LENGTH=2000"),
         ("x" + "**x" * 30000, "has 90001 characters; the limit is MAX_LENGTH=2000"),
         ("+".join(["x"] * 1000), "has 1999 parts (numbers, names, operations); the limit is MAX_PARTS=500"),
-        ("0+" + "-" * 140 + "x" + "+x" * 120, "nests 262 levels deep (x+x+...+x nests once per +); the limit is MAX_DEPTH=250"),
+        ("0+" + "-" * 140 + "x" + "+x" * 120,
+         "nests 262 levels deep (x+x+...+x nests once per +); the limit is MAX_DEPTH=250"),
         ("-" * 300 + "x", "nests 301 levels deep"),
     ],
 )

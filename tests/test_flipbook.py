@@ -90,7 +90,8 @@ def test_a_node_has_one_name_in_the_captions_draw_graph_and_explain():
     drawn = dict(re.findall(r'^\t(v\d+) \[label="\{ ([^ |]+) \|', source, re.MULTILINE))  # DOT id -> name
     names = node_names(o)
     root = drawn[fb.frames[0].node_id]
-    assert root == names[o] and fb.frames[0].caption.startswith(f"step 0 of {len(fb) - 1}: the seed, d{root}/d{root} = 1")
+    seed = f"step 0 of {len(fb) - 1}: the seed, d{root}/d{root} = 1"
+    assert root == names[o] and fb.frames[0].caption.startswith(seed)
     assert fb.title == f"backprop of {root}"
     seen = set()
     for frame in fb.frames[1:]:
@@ -137,7 +138,7 @@ def test_one_layout_draws_the_same_texts_and_highlight_as_a_graphviz_run_per_fra
     slow = [g.pipe(format="svg").decode() for g in graphs]
     assert len(fast) == len(slow) == len(graphs) > 5
     positions = set()
-    for f, s, g in zip(fast, slow, graphs):
+    for f, s, _ in zip(fast, slow, graphs):
         ftexts, _ = node_texts(fbmod._inline(f, "none"))
         stexts, _ = node_texts(fbmod._inline(s, "none"))
         assert ftexts == stexts

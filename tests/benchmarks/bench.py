@@ -85,7 +85,7 @@ def w1_step(engine: str, fused: bool):
         scores = list(map(forward, inputs))
         losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(y, scores)]
         data_loss = sum(losses) * (1.0 / len(losses))
-        reg_loss = 1e-4 * sum((p * p for p in params))
+        reg_loss = 1e-4 * sum(p * p for p in params)
         total = data_loss + reg_loss
         for p in params:
             p.grad = 0.0
