@@ -20,7 +20,7 @@ IMAGE_TYPES = ("image/png", "image/svg+xml")
 
 
 def test_the_notebooks_are_numbered_in_order():
-    assert [p.name[:2] for p in NOTEBOOKS] == [f"{i:02d}" for i in range(1, 12)]
+    assert [p.name[:2] for p in NOTEBOOKS] == [f"{i:02d}" for i in range(1, 14)]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

@@ -50,10 +50,10 @@ MISTAKES = {
     "order parent after": "{child} comes before its parent {parent}: a value must come after all its parents",
     "d none": "your derivative returned None: did you forget to return?",
     "d type": "your derivative returned {what}, not a number",
-    "d count": "your derivative returned {got} values for an op of {want} inputs: return one derivative per input, "
+    "d count": "your derivative returned {got} for an op of {want} inputs: return one derivative per input, "
                "as a tuple in the order of the inputs",
     "d not finite": "your derivative returned {value} where the slope is {slope}",
-    "d sign": "the sign is wrong: your derivative is minus the slope",
+    "d sign": "the sign is wrong ({names}): your derivative is minus the slope",
     "d input for output": "your rule is written in terms of the op's output but you gave it the input: "
                           "{rule}, so it needs the output {op}(x), not x",
     "d value": "you returned the op's value, not its derivative",
@@ -578,7 +578,7 @@ def _grade_derivative(spec: _DerivativeSpec, derivative: Callable[..., Any], cas
     args = (tuple(xs),) if spec.nary else (*xs, *params)
     outcome = call_with_time_limit(derivative, args, time_limit)
     shown_inputs = dict(zip(names, xs)) | dict(zip(spec.params, params))
-    call = f"{spec.op_name or 'f'}({', '.join(list(names) + [fmt(p) for p in params])})"
+    call = _call_text(spec, names, params)
     cx = Counterexample(case=call, inputs=shown_inputs)
     cx.columns = ["input", "value", "expected d/d input", "central difference", "yours"]
     failure = _Failure("", cx, case, data=None)
@@ -596,7 +596,7 @@ def _grade_derivative(spec: _DerivativeSpec, derivative: Callable[..., Any], cas
         failure.mistake = _sentence("d type", what=f"a {type(bad).__name__} ({fmt(bad)})")
         return failure
     if len(values) != len(xs):
-        failure.mistake = _sentence("d count", got=len(values), want=len(xs))
+        failure.mistake = _sentence("d count", got=f"{len(values)} value" + "s" * (len(values) != 1), want=len(xs))
         return failure
     wrong = [not (_close(y, e, rtol=1e-6) if spec.rule else _close(y, e, rtol=1e-4, atol=1e-5))
              for y, e in zip(values, expected)]
@@ -613,6 +613,21 @@ def _grade_derivative(spec: _DerivativeSpec, derivative: Callable[..., Any], cas
                                 yours=", ".join(fmt(float(v)) for v, w in zip(values, wrong) if w),
                                 slope=", ".join(fmt(e) for e, w in zip(expected, wrong) if w))
     return failure
+
+
+def _call_text(spec: _DerivativeSpec, names: list[str], params: list[float]) -> str:
+    """How the op is written: ``a / b``, ``x ** 2``, ``tanh(x)``, ``softmax0(a, b, c)``."""
+    op = spec.op_name
+    if op in ("+", "-", "*", "/") and len(names) == 2:
+        return f"{names[0]} {op} {names[1]}"
+    if op == "**":
+        return f"{names[0]} ** {fmt(params[0])}"
+    if op == "pow":
+        return f"{names[0]} ** {names[1]}"
+    if spec.nary:
+        return f"{op}({', '.join(names)})"
+    args = list(names) + [fmt(p) for p in params]
+    return f"{op or spec.title[len('check_derivative('):-1]}({', '.join(args)})"
 
 
 def _derivative_picture(spec: _DerivativeSpec, names: list[str], xs: list[float], params: list[float], out: float,
@@ -656,8 +671,13 @@ def _recognise_derivative(spec: _DerivativeSpec, failures: list[_Failure]) -> st
     def same(a: Sequence[float], b: Sequence[float]) -> bool:
         return len(a) == len(b) and all(_close(x, y, rtol=1e-6) for x, y in zip(a, b))
 
-    if everywhere(lambda d: same(d[4], [-e for e in d[3]]) and any(e for e in d[3])):
-        return _sentence("d sign")
+    def flipped(d: Any) -> bool:  # every wrong derivative is minus the right one
+        return all(_close(y, -e) for y, e in zip(d[4], d[3]) if not _close(y, e))
+
+    if everywhere(flipped):
+        names = spec.names or [f"x{i}" for i in range(len(seen[0][4]))]
+        flips = [n for i, n in enumerate(names) if any(not _close(d[4][i], d[3][i]) for d in seen)]
+        return _sentence("d sign", names="d/d" + ", d/d".join(flips))
     o = OPS.get(spec.op_name)
     if o is not None and o.arity == 1 and not o.params:
         uses_out = o.derivative(2.0, 0.5) != o.derivative(3.0, 0.5)  # does the rule read the output?
@@ -669,7 +689,7 @@ def _recognise_derivative(spec: _DerivativeSpec, failures: list[_Failure]) -> st
     if everywhere(lambda d: len(d[4]) == 2 and same(d[4], d[3][::-1])):
         return _sentence("d swapped")
     ratios = {round(y / e, 6) for d in seen for y, e in zip(d[4], d[3]) if e and not _close(y, e)}
-    if len(ratios) == 1 and all(_close(y, e) or (e and _close(y / e, next(iter(ratios)), rtol=1e-5))
+    if len(ratios) == 1 and 0.0 not in ratios and all(_close(y, e) or (e and _close(y / e, next(iter(ratios)), rtol=1e-5))
                                 for d in seen for y, e in zip(d[4], d[3])):
         return _sentence("d factor", factor=next(iter(ratios)))
     return ""

@@ -78,9 +78,10 @@ class Report:
     @property
     def headline(self) -> str:
         """One line: what was checked and how it went."""
+        cases = f"{self.cases} case" + "s" * (self.cases != 1)
         if self.passed:
-            return f"{self.check}: passed on {self.cases} cases (seed {self.seed})"
-        return f"{self.check}: FAILED (seed {self.seed}; {self.cases} cases run, the failing one shrunk to the smallest)"
+            return f"{self.check}: passed on {cases} (seed {self.seed})"
+        return f"{self.check}: FAILED (seed {self.seed}; {cases} run, the failing one shrunk to the smallest)"
 
     def picture(self) -> graphviz.Digraph | None:
         """The counterexample's picture (a graphviz.Digraph), or None when the check passed."""
@@ -157,7 +158,7 @@ def legend(graph: graphviz.Digraph, text: str) -> None:
     """A caption under the picture, with the red swatch the wrong nodes wear."""
     graph.attr(label=(f'<<table border="0" cellspacing="2"><tr><td bgcolor="{_WRONG_FILL}" width="18" border="1" '
                       f'color="{_WRONG_EDGE}"></td><td align="left">{html.escape(text)}</td></tr></table>>'),
-               labelloc="b", labeljust="l")
+               labelloc="b", labeljust="l", fontname="Helvetica", fontsize="11")
 
 
 def mark_node(graph: graphviz.Digraph, node_id: str, fields: list[str], wrong: bool) -> None:
