@@ -1,4 +1,4 @@
-"""Exercises that grade themselves: check a learner's derivative, topological sort or backward pass, and draw the smallest case it gets wrong.
+"""Exercises that grade themselves: a learner's derivative, topological sort or backward pass, checked and drawn.
 
 ``check_derivative``, ``check_topological_order`` and ``check_backward`` return a
 ``Report``; ``bugs`` is the zoo of classic wrong backward passes. hypothesis and

@@ -85,7 +85,7 @@ def _call_with_trace(fn: Callable[..., Any], args: tuple, seconds: float) -> Any
 
 
 def call_with_time_limit(fn: Callable[..., Any], args: tuple, seconds: float) -> Outcome:
-    """Call ``fn(*args)``; never raise (except KeyboardInterrupt and SystemExit), never take much longer than ``seconds``."""
+    """Call ``fn(*args)``: never raise (but KeyboardInterrupt, SystemExit), never take much more than ``seconds``."""
     call = _call_with_alarm if _signal_usable() else _call_with_trace
     try:
         return Outcome(value=call(fn, args, seconds))

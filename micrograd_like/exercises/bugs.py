@@ -77,7 +77,7 @@ def recursive_without_order(root: Value) -> None:
 
 
 def grads_never_reset(root: Value) -> None:
-    """micrograd's pass: right order, right sums, but nothing reset, so a second call compounds every intermediate grad."""
+    """micrograd's pass: right order, right sums, nothing reset, so a second call compounds the intermediate grads."""
     order = _order(root)
     root.grad = 1.0  # the bug: the other non-leaf grads keep what the previous pass left
     for v in reversed(order):

@@ -116,7 +116,7 @@ class _Failure:
 
 def _search(name: str, strategy: Any, grade: Callable[[Any], _Failure | None], max_examples: int,
             seed: int) -> tuple[int, list[_Failure]]:
-    """Run ``grade`` on cases drawn from ``strategy``; (cases run, failures in the order seen, the last the smallest)."""
+    """Run ``grade`` on cases drawn from ``strategy``: (cases run, failures as seen, the last one the smallest)."""
     # hypothesis is imported here, not at the top, so that `import micrograd_like` stays cheap
     from hypothesis import HealthCheck, Phase, Verbosity, given, settings
     from hypothesis import seed as hypothesis_seed
@@ -223,7 +223,7 @@ def _cases(max_depth: int) -> Any:
             inputs = draw(st.tuples(*[floats(-2.0, 2.0)] * n))
             return _Case(Expression(node, n, inputs), inputs, passes=passes)
         expr = draw(expressions(max_inputs=3, max_depth=max_depth))
-        # a lone input is no graph to backprop through (and the engine's leaf root accumulates, a corner not worth grading)
+        # a lone input is no graph to backprop through (and a leaf root accumulates: a corner not worth grading)
         assume(expr.root.op != "input")
         return _Case(expr, expr.inputs, passes=passes)
 
@@ -251,7 +251,7 @@ def _graph_search(name: str, grade: Callable[[_Case], _Failure | None], max_exam
 
 def _graph_picture(root: Value, fields: Callable[[int, Value, str], tuple[list[str], bool]],
                    caption: str) -> graphviz.Digraph:
-    """``viz.draw_graph(root)`` with each node's record replaced by ``fields(index, value, name)``, wrong ones in red."""
+    """``viz.draw_graph(root)``, each node's record replaced by ``fields(index, value, name)``, wrong ones red."""
     from .. import viz
 
     g = viz.draw_graph(root)
@@ -309,7 +309,7 @@ def _grade_backward(backward: Callable[[Value], Any], case: _Case, time_limit: f
     wrong = [not _close(y, e) for y, e in zip(yours, expected)]
     if not any(wrong):
         return None
-    mistake = _diagnose_backward(backward, case, order_l, yours, expected, wrong, time_limit)
+    mistake = _diagnose_backward(backward, case, order_l, yours, wrong, time_limit)
     return _Failure(mistake, _backward_counterexample(case, root_e, order_e, yours, wrong), case)
 
 
@@ -341,7 +341,7 @@ def _backward_counterexample(case: _Case, root: Value, order: list[Value], yours
 
 
 def _diagnose_backward(backward: Callable[[Value], Any], case: _Case, order: list[Value], yours: list[Any],
-                       expected: list[float], wrong: list[bool], time_limit: float) -> str:
+                       wrong: list[bool], time_limit: float) -> str:
     bad = [(v, y) for v, y in zip(order, yours) if not _is_real(y)]
     if bad:
         v, y = bad[0]
@@ -359,8 +359,7 @@ def _diagnose_backward(backward: Callable[[Value], Any], case: _Case, order: lis
             if all(_close(y, o) for v, y, o, w in zip(order, yours, once, wrong) if w):
                 return _sentence("leaves reset")
             return _sentence("wrong grads")
-        order, yours = order1, once
-        expected = [e.grad for e in order_e1]
+        order, yours = order1, once  # one pass is wrong already: name what it does wrong
     root = order[-1]
     if not root.is_leaf and not _close(yours[-1], 1.0):
         return _sentence("seed")
@@ -430,8 +429,8 @@ def _grade_order(topological_order_fn: Callable[[Value], Any], case: _Case, time
         return _Failure(_error_sentence(outcome, time_limit), cx, case, timed_out=outcome.timed_out)
     got = outcome.value
     if not isinstance(got, (list, tuple)) or not all(isinstance(v, Value) for v in got):
-        what = f"a {type(got).__name__}" if not isinstance(got, (list, tuple)) else "a list with things that are not Values"
-        return _Failure(_sentence("order type", what=what if got is not None else "None"), cx, case)
+        what = "a list with things that are not Values" if isinstance(got, (list, tuple)) else f"a {type(got).__name__}"
+        return _Failure(_sentence("order type", what="None" if got is None else what), cx, case)
     position: dict[int, list[int]] = {}
     for k, v in enumerate(got):
         position.setdefault(id(v), []).append(k)
@@ -468,7 +467,8 @@ def _grade_order(topological_order_fn: Callable[[Value], Any], case: _Case, time
             return [name, f"data {fmt(v.data)}", "your position " + (", ".join(map(str, pos)) or "missing")], \
                 id(v) in wrong_ids
 
-        cx._draw = lambda: _graph_picture(root, fields, "listed too early, twice or not at all (arrows: parent to child)")
+        caption = "listed too early, twice or not at all (arrows: parent to child)"
+        cx._draw = lambda: _graph_picture(root, fields, caption)
     return _Failure(mistake, cx, case)
 
 
@@ -689,9 +689,10 @@ def _recognise_derivative(spec: _DerivativeSpec, failures: list[_Failure]) -> st
     if everywhere(lambda d: len(d[4]) == 2 and same(d[4], d[3][::-1])):
         return _sentence("d swapped")
     ratios = {round(y / e, 6) for d in seen for y, e in zip(d[4], d[3]) if e and not _close(y, e)}
-    if len(ratios) == 1 and 0.0 not in ratios and all(_close(y, e) or (e and _close(y / e, next(iter(ratios)), rtol=1e-5))
-                                for d in seen for y, e in zip(d[4], d[3])):
-        return _sentence("d factor", factor=next(iter(ratios)))
+    if len(ratios) == 1 and 0.0 not in ratios:
+        factor = next(iter(ratios))
+        if all(_close(y, e) or (e and _close(y / e, factor, rtol=1e-5)) for d in seen for y, e in zip(d[4], d[3])):
+            return _sentence("d factor", factor=factor)
     return ""
 
 
