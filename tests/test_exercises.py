@@ -137,7 +137,53 @@ def _grads_to_none(root):
         v.grad = None
 
 
+def _first_two_parents_only(root):
+    order = mg.topological_order(root)
+    for v in order:
+        if v.parents:
+            v.grad = 0.0
+    root.grad = 1.0
+    for v in reversed(order):
+        for p, local in list(zip(v.parents, v.local_grads))[:2]:
+            p.grad += v.grad * local
+
+
+def _breadth_first(root):
+    for v in mg.topological_order(root):
+        if v.parents:
+            v.grad = 0.0
+    root.grad = 1.0
+    queue, seen = [root], {id(root)}
+    while queue:
+        v = queue.pop(0)
+        for p, local in zip(v.parents, v.local_grads):
+            p.grad += v.grad * local
+            if id(p) not in seen:
+                seen.add(id(p))
+                queue.append(p)
+
+
+def _data_for_local_grads(root):
+    order = mg.topological_order(root)
+    for v in order:
+        if v.parents:
+            v.grad = 0.0
+    root.grad = 1.0
+    for v in reversed(order):
+        for p in v.parents:
+            p.grad += v.grad * p.data  # the parent's value where its local derivative belongs
+
+
+def test_a_mistake_no_recogniser_knows_gets_the_generic_sentence_naming_the_first_wrong_grad():
+    report = check_backward(_data_for_local_grads)
+    assert report.mistake.startswith("some grads are wrong, though no classic mistake matches")
+    first = report.mistake.split("first wrong one is ")[1].split("'s")[0]
+    assert report.counterexample.expected[first] != report.counterexample.yours[first]
+
+
 @pytest.mark.parametrize("backward, mistake", [
+    (_first_two_parents_only, "skipped edges"),
+    (_breadth_first, "not topological"),
     (_resets_everything, "leaves reset"),
     (_unseeded, "seed"),
     (_not_written, "not written"),

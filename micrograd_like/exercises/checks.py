@@ -31,6 +31,8 @@ MISTAKES = {
                 "dies on it; walk the graph with a loop and a list as your own stack",
     "assigned": "a value used twice got one contribution: gradients are assigned, not added "
                 "(write p.grad += ..., not p.grad = ...)",
+    "skipped edges": "some edges passed nothing back: a value must pass its grad on to every one of its parents "
+                     "(all of v.parents, each with its own entry of v.local_grads)",
     "not topological": "a parent was processed before all its children: the order is not topological (a value may "
                        "pass its grad on only after every value that uses it has added its part)",
     "never reset": "intermediate grads were never reset: a second backward() on the same graph adds onto the grads "
@@ -40,8 +42,9 @@ MISTAKES = {
                     "(as in PyTorch); only the intermediate values start again from 0",
     "seed": "the root's grad should be 1 after the pass (d root / d root = 1): seed it before the loop",
     "not numbers": "some grads are not numbers after your backward ({example}): every grad must stay a float",
-    "wrong grads": "some grads are wrong, though no classic mistake matches; compare your grads with the "
-                   "expected ones node by node, from the root down",
+    "wrong grads": "some grads are wrong, though no classic mistake matches; walking back from the root, the first "
+                   "wrong one is {name}'s (expected {expected}, yours {yours}): look at what each value that uses it "
+                   "passes on",
     "order type": "your function returned {what}, not a list of the Values in the graph",
     "order missing": "{name} is missing from your order: list every value the root depends on, leaves included",
     "order extra": "your order has a value that is not in the graph",
@@ -309,7 +312,7 @@ def _grade_backward(backward: Callable[[Value], Any], case: _Case, time_limit: f
     wrong = [not _close(y, e) for y, e in zip(yours, expected)]
     if not any(wrong):
         return None
-    mistake = _diagnose_backward(backward, case, order_l, yours, wrong, time_limit)
+    mistake = _diagnose_backward(backward, case, order_l, yours, expected, wrong, time_limit)
     return _Failure(mistake, _backward_counterexample(case, root_e, order_e, yours, wrong), case)
 
 
@@ -341,7 +344,7 @@ def _backward_counterexample(case: _Case, root: Value, order: list[Value], yours
 
 
 def _diagnose_backward(backward: Callable[[Value], Any], case: _Case, order: list[Value], yours: list[Any],
-                       wrong: list[bool], time_limit: float) -> str:
+                       expected: list[float], wrong: list[bool], time_limit: float) -> str:
     bad = [(v, y) for v, y in zip(order, yours) if not _is_real(y)]
     if bad:
         v, y = bad[0]
@@ -358,12 +361,65 @@ def _diagnose_backward(backward: Callable[[Value], Any], case: _Case, order: lis
                 return _sentence("never reset")
             if all(_close(y, o) for v, y, o, w in zip(order, yours, once, wrong) if w):
                 return _sentence("leaves reset")
-            return _sentence("wrong grads")
-        order, yours = order1, once  # one pass is wrong already: name what it does wrong
+            return _first_wrong(order, yours, expected)
+        # one pass is wrong already: name what it does wrong
+        order, yours, expected = order1, once, [e.grad for e in order_e1]
     root = order[-1]
     if not root.is_leaf and not _close(yours[-1], 1.0):
         return _sentence("seed")
-    return _chain_rule_mistake(order, yours)
+    mistake = _chain_rule_mistake(order, yours)
+    if mistake == _sentence("not topological") and not _matches_an_unordered_pass(case, yours):
+        mistake = ""  # the grads break the chain rule, but not the way a known wrong order does
+    return mistake or _first_wrong(order, yours, expected)
+
+
+def _matches_an_unordered_pass(case: _Case, yours: list[float]) -> bool:
+    """True when a pass in a non-topological order (recursive, depth-first, breadth-first) gives ``yours``."""
+
+    def recursive(v: Value) -> None:
+        for p, local in zip(v.parents, v.local_grads):
+            p.grad += v.grad * local
+            recursive(p)
+
+    def depth_first(v: Value, seen: set[int]) -> None:
+        for p, local in zip(v.parents, v.local_grads):
+            p.grad += v.grad * local
+            if id(p) not in seen:
+                seen.add(id(p))
+                depth_first(p, seen)
+
+    def breadth_first(root: Value) -> None:
+        queue, seen = [root], {id(root)}
+        while queue:
+            v = queue.pop(0)
+            for p, local in zip(v.parents, v.local_grads):
+                p.grad += v.grad * local
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    queue.append(p)
+
+    walks: list[Callable[[Value], None]] = [recursive, lambda r: depth_first(r, {id(r)}), breadth_first]
+    for walk in walks:
+        root = case.build()
+        root.grad = 1.0
+        try:
+            walk(root)
+        except RecursionError:
+            continue
+        if all(_close(y, v.grad) for y, v in zip(yours, topological_order(root))):
+            return True
+    return False
+
+
+def _first_wrong(order: list[Value], yours: list[float], expected: list[float]) -> str:
+    """The generic sentence, naming the wrong grad nearest the root: the mistake is at it or just below it."""
+    from ..viz import node_names
+
+    names = node_names(order[-1])
+    for v, y, e in zip(reversed(order), reversed(yours), reversed(expected)):
+        if not _close(y, e):
+            return _sentence("wrong grads", name=names[v], expected=fmt(e), yours=fmt(y))
+    return _sentence("wrong grads", name="?", expected="?", yours="?")
 
 
 def _chain_rule_mistake(order: list[Value], yours: list[float]) -> str:
@@ -373,6 +429,8 @@ def _chain_rule_mistake(order: list[Value], yours: list[float]) -> str:
     use it, of (that value's grad) * (the edge's local derivative). Processed in
     topological order but with ``=`` for ``+=``, a value keeps one of those terms;
     processed before all its users are done, it has passed on a grad that was not final.
+    '' when neither explains them; a grad of 0 where a term is 0 proves nothing (the learner
+    may have skipped edges), so it never counts as assigned.
     """
     index = {id(v): i for i, v in enumerate(order)}
     terms: list[list[float]] = [[] for _ in order]
@@ -381,10 +439,24 @@ def _chain_rule_mistake(order: list[Value], yours: list[float]) -> str:
             terms[index[id(p)]].append(yours[i] * local)
     broken = [i for i in range(len(order) - 1) if not _close(yours[i], math.fsum(terms[i]))]
     if not broken:
-        return _sentence("wrong grads")
-    if all(len(terms[i]) > 1 and any(_close(yours[i], t) for t in terms[i]) for i in broken):
+        return ""
+    if all(len(terms[i]) > 1 and yours[i] and any(_close(yours[i], t) for t in terms[i]) for i in broken):
         return _sentence("assigned")
+    if all(_is_part_of(yours[i], terms[i]) for i in broken):
+        return _sentence("skipped edges")
+    if any(yours[i] == 0 for i in broken):
+        return ""
     return _sentence("not topological")
+
+
+def _is_part_of(total: float, terms: list[float]) -> bool:
+    """True when ``total`` is the sum of some of ``terms`` but not all (none counts): edges were left out."""
+    if len(terms) > 12:
+        return False
+    partial = [0.0]  # the sums of every subset of the terms seen so far; the last is the sum of them all
+    for t in terms:
+        partial = partial + [p + t for p in partial]
+    return any(_close(total, p) for p in partial[:-1])
 
 
 def check_backward(backward: Callable[[Value], Any], *, max_examples: int = 100, seed: int = 0,
