@@ -489,3 +489,20 @@ def test_in_the_learners_version_every_check_fails_with_a_report_not_an_exceptio
         assert ": FAILED after" in _report_text(cell)
         page = "".join(o.get("data", {}).get("text/html", "") for o in cell["outputs"])
         assert "not written yet" in page
+
+
+def test_the_same_seed_gives_the_same_case_whatever_else_is_imported():
+    # hypothesis mixes in numbers from the source of loaded local modules; the checks keep them out
+    code = ("import sys\n"
+            "if sys.argv[1] == 'many':\n"
+            "    import micrograd_like.nn, micrograd_like.viz, micrograd_like.functional, micrograd_like.data\n"
+            "    import micrograd_like.train, micrograd_like.optim, micrograd_like.trace, micrograd_like.flipbook\n"
+            "sys.path.insert(0, sys.argv[2])\n"
+            "import test_exercises\n"
+            "from micrograd_like.exercises import check_backward\n"
+            "r = check_backward(test_exercises._breadth_first)\n"
+            "print(r.cases, r.counterexample.case, r.counterexample.inputs)\n")
+    outs = {subprocess.run([sys.executable, "-c", code, which, str(ROOT / "tests")], capture_output=True, text=True,
+                           check=True,
+                           env={"PYTHONPATH": str(ROOT)}).stdout for which in ("few", "many")}
+    assert len(outs) == 1

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import math
 import numbers
 import sys
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 from ..engine import Value, topological_order
 from ..ops import OPS
@@ -144,7 +145,8 @@ def _search(name: str, strategy: Any, grade: Callable[[Any], _Failure | None], m
             raise _Stop if failure.timed_out else _Failed
 
     try:
-        probe()
+        with _no_local_constants():
+            probe()
     except (_Failed, _Stop):
         pass
     except Exception:
@@ -155,6 +157,36 @@ def _search(name: str, strategy: Any, grade: Callable[[Any], _Failure | None], m
 
 
 # ---- graphs for check_backward and check_topological_order ---------------------------------------
+
+
+@contextlib.contextmanager
+def _no_local_constants() -> Iterator[None]:
+    """Keep hypothesis from mixing in constants read from the source of whatever local modules are imported.
+
+    Hypothesis sometimes draws a number found in the code of modules loaded from outside
+    site-packages, so the cases it draws for a seed would change with what else the notebook
+    (or test run) has imported. Without them, a seed gives the same cases everywhere. This
+    reaches into hypothesis's internals; if they change, the check still runs, only less
+    reproducible across environments.
+    """
+    try:
+        from hypothesis.internal.conjecture import providers
+
+        original = providers._get_local_constants
+        empty = providers.Constants(integers=providers.SortedSet(),
+                                    floats=providers.SortedSet(key=providers.float_to_int),
+                                    bytes=providers.SortedSet(), strings=providers.SortedSet())
+        cache = providers.CONSTANTS_CACHE.cache
+    except (ImportError, AttributeError, TypeError):
+        yield
+        return
+    cache.clear()
+    providers._get_local_constants = lambda: empty
+    try:
+        yield
+    finally:
+        providers._get_local_constants = original
+        cache.clear()
 
 
 @dataclass(frozen=True)
