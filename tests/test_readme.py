@@ -27,3 +27,24 @@ def test_explain_prints_the_line_the_readme_shows():
     exec(python_blocks()[0], namespace)  # noqa: S102
     shown = re.search(r">>> print\(explain\(w, o\)\).*\n(.*)\n", README).group(1)
     assert explain(namespace["w"], namespace["o"]) == shown
+
+
+def test_the_third_derivative_the_readme_shows():
+    import micrograd_like as mg
+
+    block = next(b for b in python_blocks() if "create_graph=True" in b)
+    lines = [line[4:].split("#")[0].strip() for line in block.splitlines() if line.startswith(">>> ")]
+    namespace = {"mg": mg}
+    for line in lines[:-1]:
+        exec(line, namespace)  # noqa: S102
+    shown = block.strip().splitlines()[-1]
+    assert repr(eval(lines[-1], namespace)) == shown  # noqa: S307
+
+
+def test_the_exercise_example_fails_with_the_mistake_named():
+    block = next(b for b in python_blocks() if "check_backward(" in b)
+    namespace = {}
+    exec(block.replace("check_backward(assigned_not_accumulated)", "report = check_backward(assigned_not_accumulated)"),
+         namespace)  # noqa: S102
+    report = namespace["report"]
+    assert not report.passed and "gradients are assigned, not added" in str(report)
