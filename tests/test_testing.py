@@ -112,3 +112,18 @@ def test_gradgradcheck_catches_a_wrong_cross_derivative_and_names_the_pair(monke
 def test_gradgradcheck_needs_a_value_back():
     with pytest.raises(TypeError, match="gradgradcheck: f must return a Value, got float"):
         gradgradcheck(lambda x: 2.0, 1.0)
+
+
+def test_a_failing_expression_is_reported_as_a_formula():
+    # hypothesis prints the falsifying example with its pretty printer, which reads _repr_pretty_
+    from hypothesis import given, settings
+
+    @settings(max_examples=20, database=None, derandomize=True)
+    @given(expressions())
+    def prop(expr):
+        assert False
+
+    with pytest.raises(AssertionError) as info:
+        prop()
+    notes = "\n".join(getattr(info.value, "__notes__", []))
+    assert "Expression(" in notes and "_Node(" not in notes and "inputs=(" in notes

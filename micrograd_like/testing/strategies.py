@@ -146,6 +146,11 @@ class Expression:
     def __repr__(self) -> str:
         return f"Expression({_show(self.root)}, inputs={self.inputs})"
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        # hypothesis (and IPython) print a failing example with this, not __repr__; without it a
+        # dataclass is shown field by field, a nest of _Node(...) no learner can read
+        printer.text(repr(self))
+
 
 def _show(node: _Node) -> str:
     if node.op == "input":
