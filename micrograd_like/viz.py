@@ -6,7 +6,6 @@ import html
 import os
 import re
 import subprocess
-from collections import Counter
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -31,11 +30,11 @@ _NEURON = re.compile(r"^(layers\.(\d+))\.neurons\.(\d+)\.")
 _UNFUSED_PRODUCT = re.compile(r"w\[(\d+)\]\*x\[\d+\]$")  # nn's label of w[i] * x[i] when not fused
 _POS, _NEG = "#2b6cb0", "#c53030"
 _BACKWARD_FILL = "#e9d8fd"  # values and ops made by grad(..., create_graph=True): the backward pass, drawn
-# A value used by at least _MANY_USES nodes is drawn from a small copy of it (a reference
-# node) by each use more than _FAR levels above it, not by a long edge: many long edges to
-# one shared value are what make Graphviz's layout take minutes on `x+x+...+x`. A value used
-# once or twice keeps its edges, however long: one long edge costs Graphviz nothing much.
-_FAR = 2
+# A value used by at least _MANY_USES nodes is drawn in full by its first use and from a small
+# copy of it (a reference node) by every other: many edges from one value are what make
+# Graphviz's layout take minutes on `x+x+...+x` or a sum of 100 `x*y`, since they hold every
+# user of the value near it and stretch long edges from there across the graph. A value used
+# once or twice keeps its edges.
 _MANY_USES = 3
 
 
@@ -179,14 +178,6 @@ def _short(name: str) -> str:
     return name.rsplit(".", 1)[-1] if _NEURON.match(name) else name
 
 
-def _levels(order: Sequence[Value]) -> dict[int, int]:
-    """id -> longest path from a leaf (leaves 0): the column Graphviz roughly puts a value in."""
-    level: dict[int, int] = {}
-    for v in order:
-        level[id(v)] = 1 + max((level[id(p)] for p in v.parents), default=-1)
-    return level
-
-
 def draw_graph(
     root: Value,
     rankdir: str = "LR",
@@ -212,9 +203,9 @@ def draw_graph(
     every frame, and the legend stays put). Values
     built by ``nn`` are grouped in a cluster per neuron inside one per layer, or drawn
     as one node per neuron with ``collapse_neurons``. Every grad shows its number: 0
-    before backward() and wherever no gradient reached. A value used by many nodes far above
-    where it is drawn (``x`` in ``x+x+...+x``) is drawn again as a small dashed copy by that use,
-    which keeps the layout fast and readable. Values and ops that ``grad(...,
+    before backward() and wherever no gradient reached. A value used by three nodes or more
+    (``x`` in ``x+x+...+x``) is drawn in full by its first use and as a small dashed copy by
+    each other use, which keeps the layout fast and readable. Values and ops that ``grad(...,
     create_graph=True)`` made (the backward pass of a gradient's graph) are filled purple,
     with a legend.
     """
@@ -237,13 +228,12 @@ def draw_graph(
         top = float(grad_scale)
     else:
         raise ValueError(f"draw_graph: grad_scale must be a positive finite number, got {grad_scale!r}")
-    level = _levels(order)
-    first_use: dict[int, int] = {}  # a leaf is drawn just before its first use, wherever that is
+    users: dict[int, list[int]] = {}  # id of a value -> ids of the nodes that use it, in drawing order
     for v in order:
         for p in v.parents:
-            if p.is_leaf:
-                first_use[id(p)] = min(first_use.get(id(p), level[id(v)]), level[id(v)])
-    level.update((i, lv - 1) for i, lv in first_use.items())
+            seen = users.setdefault(id(p), [])
+            if not seen or seen[-1] != id(v):  # a * a is one use, with two edges
+                seen.append(id(v))
 
     g = _digraph("computation_graph", graph_attr={"rankdir": rankdir, "nodesep": "0.25", "ranksep": "0.4",
                                                       "fontname": "Helvetica", "fontsize": "11"},
@@ -301,7 +291,6 @@ def draw_graph(
 
     seen_edges: set[tuple[str, str]] = set()
     copies: dict[tuple[str, str], str] = {}
-    uses = Counter(id(p) for v in order for p in v.parents)
     for v in order:
         vid = value_id(v)
         target = vid if vid.startswith("n_") else f"{vid}_op"
@@ -313,7 +302,8 @@ def draw_graph(
                 continue
             seen_edges.add((pid, target))
             source = pid
-            if not pid.startswith("n_") and uses[id(parent)] >= _MANY_USES and level[id(v)] - level[id(parent)] > _FAR:
+            used_by = users[id(parent)]
+            if not pid.startswith("n_") and len(used_by) >= _MANY_USES and used_by[0] != id(v):
                 source = copies.get((pid, target), "")
                 if not source:
                     source = copies[(pid, target)] = f"{pid}_copy{len(copies)}"

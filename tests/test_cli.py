@@ -196,11 +196,15 @@ def test_demo_creates_a_missing_folder_and_writes_into_it(tmp_path):
     "*".join(["x"] * 70),
     "(" * 50 + "x" + "".join("*x+1)" for _ in range(50)),  # a 50-step Horner polynomial
     "+".join(["x"] * 240),
-], ids=["80-term sum", "70-factor product", "Horner 50", "240-term sum"])
+    "+".join(["x*y"] * 120),  # each x*y used once, far from x and y: as slow as x+x+... until x, y are copied
+    "*".join(["(x+y)"] * 120),
+    "+".join(["tanh(x*y)"] * 80),
+], ids=["80-term sum", "70-factor product", "Horner 50", "240-term sum", "120 x*y", "120 (x+y)", "80 tanh(x*y)"])
 def test_graph_draws_a_value_used_by_many_nodes_within_the_time_limit(tmp_path, expression):
     # each of these ran for minutes in Graphviz when every use of x was an edge to one box;
     # the subprocess timeout is the failure condition, not a timed assertion
-    proc = command("graph", expression, "x=0.5", "-o", str(tmp_path / "g.svg"), timeout=60)
+    names = ["x=0.5", "y=0.3"] if "y" in expression else ["x=0.5"]
+    proc = command("graph", expression, *names, "-o", str(tmp_path / "g.svg"), timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "g.svg").read_text().count('class="node"') > 70
 

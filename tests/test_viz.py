@@ -199,11 +199,11 @@ def long_expressions():
             parse(horner, {"x": 0.5})]
 
 
-def test_a_value_used_far_away_is_drawn_again_by_that_use():
+def test_a_value_used_by_many_nodes_is_drawn_again_by_each_use_but_the_first():
     out = long_expressions()[0]
     out.backward()
     src = draw_graph(out).source
-    assert src.count('[label=x color="#a0aec0"') == 77  # x's uses by all but the first two + nodes
+    assert src.count('[label=x color="#a0aec0"') == 78  # 79 + nodes use x: the first (x + x) uses x itself
     assert src.count("{ x | data 2 | grad 80 }") == 1  # and x itself, with its grad, once
 
 
@@ -325,3 +325,12 @@ def test_a_wide_picture_declares_at_most_a_page_width_so_image_viewers_do_not_cl
     assert f'viewBox="{box}"' in inline  # the drawing itself is unchanged, only the size it declares
     small = draw_graph(mg.Value(2.0, "a") * mg.Value(3.0, "b"))
     assert viz.page_wide_svg(pipe(small, "svg")) == pipe(small, "svg").decode()  # never grown
+
+
+def test_a_value_used_once_or_twice_keeps_its_edges():
+    a, b = mg.Value(2.0, "a"), mg.Value(3.0, "b")
+    twice = (a * b) + (a * 2.0) + (a * a)  # a: used by three nodes (a*a counts once); b: by one
+    src = draw_graph(twice).source
+    assert src.count('[label=a color="#a0aec0"') == 2  # copies of a for its 2nd and 3rd users
+    assert src.count("v0_copy1 -> ") == 2  # a * a: both edges from one copy
+    assert "[label=b color=" not in src  # b, used once, is never copied
