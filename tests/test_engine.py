@@ -589,3 +589,67 @@ def test_numpy_scalars_and_0d_arrays_work_on_either_side():
     for bad in (np.array([1.0, 2.0]), np.array(1 + 2j), np.array("a")):
         with pytest.raises(TypeError, match=r"^\+: expected a real number or a Value, got ndarray"):
             Value(1.0) + bad
+
+
+# ---- an interrupted backward() (Ctrl-C in a notebook, say) ----
+
+_GRAD_SLOT = Value.grad  # the slot's descriptor, which the subclass below wraps
+
+
+class _InterruptedWhenMarked(Value):
+    """A Value whose grad setter stores what it is given, then raises KeyboardInterrupt the first time
+    backward's walk marks it: an interrupt that lands right after the walk has marked a node."""
+
+    __slots__ = ("armed",)
+
+    @property
+    def grad(self):
+        return _GRAD_SLOT.__get__(self)
+
+    @grad.setter
+    def grad(self, g):
+        _GRAD_SLOT.__set__(self, g)
+        if getattr(self, "armed", False) and type(g) is not float:
+            self.armed = False
+            raise KeyboardInterrupt
+
+
+def _interruptible_copy(node):
+    """The op node ``node`` (same data, parents and local derivatives) as an _InterruptedWhenMarked."""
+    trap = _InterruptedWhenMarked(node.data)
+    for slot in ("_a", "_b", "_c", "_da", "_db", "_op"):
+        if hasattr(node, slot):  # a unary node has no second derivative slot
+            setattr(trap, slot, getattr(node, slot))
+    trap.armed = True
+    return trap
+
+
+@pytest.mark.parametrize("shape", ["chain", "sum", "dot"])
+def test_an_interrupted_backward_leaves_every_grad_a_number_and_the_next_one_right(shape):
+    x, w, c = Value(0.5, "x"), Value(-1.5, "w"), Value(2.0, "c")
+    inner = {"chain": lambda: (x * w).tanh(), "sum": lambda: mg.sum([x * w, c * x, w]),
+             "dot": lambda: mg.dot([x, w], [c, x]) * 1.0}[shape]()
+    trap = _interruptible_copy((inner * c).exp())
+    root = (trap + (x * c).relu()) * w
+    with pytest.raises(KeyboardInterrupt):
+        root.backward()
+    graph = mg.topological_order(root)
+    assert all(type(v.grad) is float for v in graph), [v for v in graph if type(v.grad) is not float]
+    for leaf in (x, w, c):
+        leaf.grad = 0.0
+    root.backward()  # the trap is disarmed: a normal pass over the same graph
+    assert gradcheck(lambda x_, w_, c_: _interrupted_graph(shape, x_, w_, c_), x.data, w.data, c.data)
+    wanted = [v.grad for v in _fresh_leaf_grads(shape, x.data, w.data, c.data)]
+    assert [x.grad, w.grad, c.grad] == pytest.approx(wanted, rel=1e-12)
+
+
+def _interrupted_graph(shape, x, w, c):
+    inner = {"chain": lambda: (x * w).tanh(), "sum": lambda: mg.sum([x * w, c * x, w]),
+             "dot": lambda: mg.dot([x, w], [c, x]) * 1.0}[shape]()
+    return ((inner * c).exp() + (x * c).relu()) * w
+
+
+def _fresh_leaf_grads(shape, *data):
+    leaves = [Value(d) for d in data]
+    _interrupted_graph(shape, *leaves).backward()
+    return leaves
