@@ -240,3 +240,37 @@ def test_a_negative_base_to_a_fractional_power_names_base_and_power():
     with pytest.raises(ValueError, match=r"'\*\*': a negative base \(-2\.0\) to the fractional power 0\.5 is not a real"):
         mg.Value(-2.0) ** 0.5
     assert (mg.Value(-2.0) ** 3).data == -8.0 and (mg.Value(-2.0) ** 2.0).data == 4.0
+
+
+@pytest.mark.parametrize(
+    "x0, n, slope",
+    [(5e-324, 0.01, math.inf), (1e-120, -2, -math.inf), (-1e-120, -2, math.inf), (-1e-300, 3.5e-1, None)],
+)
+def test_an_overflowing_slope_is_infinite_with_the_sign_of_n_times_x_to_the_n_minus_one(x0, n, slope):
+    x = mg.Value(x0)
+    if slope is None:  # a negative base to a fractional power is refused before any slope
+        with pytest.raises(ValueError, match="negative base"):
+            x**n
+        return
+    out = x**n
+    out.backward()
+    assert math.isfinite(out.data) and out.data == x0**n
+    assert x.grad == slope
+
+
+def test_a_value_exponent_of_zero_has_a_flat_base_even_where_base_to_the_minus_one_overflows():
+    # d/da a**b = b * a**(b-1) is 0 at b = 0 (a**0 = 1 for every a), as torch masks it
+    a, b = mg.Value(1e-320), mg.Value(0.0)
+    out = a**b
+    out.backward()
+    assert out.data == 1.0
+    assert a.grad == 0.0
+    assert b.grad == pytest.approx(math.log(1e-320), rel=1e-12)
+
+
+def test_a_value_exponent_needs_a_positive_base_and_says_why():
+    with pytest.raises(ValueError, match=r"'\*\*': the base must be positive when the exponent is a Value, got base "
+                                         r"-2\.0 \(d/db a\*\*b = a\*\*b \* log\(a\) needs log\(a\)\)"):
+        mg.Value(-2.0) ** mg.Value(2.0)
+    with pytest.raises(ValueError, match=r"got base 0\.0 \(d/db"):
+        0.0 ** mg.Value(2.0)
