@@ -364,3 +364,19 @@ def test_adam_takes_betas_at_zero_and_just_below_one_and_as_a_list():
     # beta1 = beta2 = 0: m = g, v = g**2, no correction: a step of lr * g / (|g| + eps)
     assert p.data == pytest.approx(1.0 + 0.1 * 4.0 / (4.0 + 1e-8), rel=1e-15)
     assert Adam([mg.Value(1.0)], betas=(0.999999, 0.999999)).betas == (0.999999, 0.999999)
+
+
+def test_reprs_show_exactly_the_settings_that_are_on():
+    ps = [mg.Value(1.0), mg.Value(2.0)]
+    assert repr(SGD(ps, lr=0.1)) == "SGD(lr=0.1, 2 parameters)"
+    assert repr(SGD(ps, lr=0.1, weight_decay=0.01)) == "SGD(lr=0.1, weight_decay=0.01, 2 parameters)"
+    assert repr(RMSprop(ps)) == "RMSprop(lr=0.01, alpha=0.99, eps=1e-08, 2 parameters)"
+    assert repr(Adam(ps, weight_decay=0.5)) == "Adam(lr=0.001, weight_decay=0.5, betas=(0.9, 0.999), eps=1e-08, 2 parameters)"
+
+
+def test_the_base_optimizer_has_no_weight_decay_unless_asked_and_errors_name_the_optimizer():
+    assert Optimizer([mg.Value(1.0)], lr=0.1).weight_decay == 0.0
+    with pytest.raises(ValueError, match=r"^SGD: weight_decay must be a finite number >= 0, got -1$"):
+        SGD([mg.Value(1.0)], weight_decay=-1)
+    with pytest.raises(ValueError, match=r"^Adam: weight_decay must be a finite number >= 0, got inf$"):
+        Adam([mg.Value(1.0)], weight_decay=math.inf)
