@@ -797,6 +797,13 @@ def _backward_order(root: Value) -> list[Value]:
                 if not stack:
                     break
                 node, parents = stack.pop()
+    except BaseException:
+        # interrupted (Ctrl-C, say): a node may be marked but not yet in order, on the stack or
+        # current (the walk had just met it), so look for marks over the whole graph
+        for v in topological_order(root):
+            if v.grad is _SEEN:
+                v.grad = 0.0
+        raise
     finally:
         # every marked node is in order, on the stack or the current one (if we were interrupted)
         for v in order:

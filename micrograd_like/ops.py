@@ -95,6 +95,11 @@ def _power_slope(x: float, n: float) -> float:
     The forward result can be finite where the slope is not: 1e-200 ** -1 is 1e200, its
     slope -1e400. A finite result is never refused because of its derivative.
     """
+    if _val(n) is n and n == 0:
+        # x**0 is 1 for every x: flat, even where x**-1 is too large for a float (a tiny base).
+        # Only for a plain number: with create_graph the exponent is a Value and the rule must
+        # stay a graph, since d/db of this slope at b = 0 is 1/a, not 0
+        return 0.0
     if _val(x) == 0.0 and _val(n) < 1:
         # the slope of x**n at 0 for 0 < n < 1 is infinite; say so rather than clamp it
         return math.inf

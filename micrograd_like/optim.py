@@ -150,8 +150,8 @@ class SGD(Optimizer):
 class RMSprop(Optimizer):
     """RMSprop as ``torch.optim.RMSprop``: divide each step by a running root-mean-square of the gradient.
 
-    v <- alpha * v + (1 - alpha) * g**2 (v starts at 0); p <- p - lr * g / (sqrt(v) + eps).
-    Parameters with large gradients take smaller steps and vice versa.
+    v <- alpha * v + (1 - alpha) * g**2 (v starts at 0); p <- p - lr * g / (sqrt(v) + eps),
+    with 0 <= alpha <= 1. Parameters with large gradients take smaller steps and vice versa.
     """
 
     def __init__(
@@ -163,7 +163,11 @@ class RMSprop(Optimizer):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(params, lr, weight_decay)
-        self.alpha = _hyper("alpha", alpha, "RMSprop", below=1.0 + 1e-15)  # alpha = 1 is allowed, as in torch
+        self.alpha = _hyper("alpha", alpha, "RMSprop")
+        if self.alpha > 1.0:
+            # alpha = 1 is allowed, as in torch (v then stays 0); past 1, (1 - alpha) * g**2 < 0 drives v
+            # negative and step() into sqrt of a negative number
+            raise ValueError(f"RMSprop: alpha must be <= 1, got {alpha!r}")
         # eps > 0 keeps g / (sqrt(v) + eps) defined when g and v are both 0 (torch accepts 0 and gives nan)
         self.eps = _hyper("eps", eps, "RMSprop", positive=True)
         self.square_avg = [0.0] * len(self.params)

@@ -9,7 +9,10 @@ import pytest
 from hypothesis import settings
 
 settings.register_profile("default", deadline=None)
-settings.load_profile("default")
+# mutmut sets MUTANT_UNDER_TEST in every run it makes: each mutant reruns the property tests
+# that reach it, so fewer examples per property keep a module's run to minutes
+settings.register_profile("mutation", deadline=None, max_examples=10, derandomize=True)
+settings.load_profile("mutation" if os.environ.get("MUTANT_UNDER_TEST") is not None else "default")
 
 CHROMIUM = "/usr/bin/chromium"
 

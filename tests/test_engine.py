@@ -616,3 +616,157 @@ def test_threads_may_train_separate_graphs_at_once():
     for t in threads:
         t.join(30)
     assert not errors and mg.is_grad_enabled()
+
+
+# ---- an interrupted backward() (Ctrl-C in a notebook, say) ----
+
+_GRAD_SLOT = Value.grad  # the slot's descriptor, which the subclass below wraps
+
+
+class _InterruptedWhenMarked(Value):
+    """A Value whose grad setter stores what it is given, then raises KeyboardInterrupt the first time
+    backward's walk marks it: an interrupt that lands right after the walk has marked a node."""
+
+    __slots__ = ("armed",)
+
+    @property
+    def grad(self):
+        return _GRAD_SLOT.__get__(self)
+
+    @grad.setter
+    def grad(self, g):
+        _GRAD_SLOT.__set__(self, g)
+        if getattr(self, "armed", False) and type(g) is not float:
+            self.armed = False
+            raise KeyboardInterrupt
+
+
+def _interruptible_copy(node):
+    """The op node ``node`` (same data, parents and local derivatives) as an _InterruptedWhenMarked."""
+    trap = _InterruptedWhenMarked(node.data)
+    for slot in ("_a", "_b", "_c", "_da", "_db", "_op"):
+        if hasattr(node, slot):  # a unary node has no second derivative slot
+            setattr(trap, slot, getattr(node, slot))
+    trap.armed = True
+    return trap
+
+
+@pytest.mark.parametrize("shape", ["chain", "sum", "dot"])
+def test_an_interrupted_backward_leaves_every_grad_a_number_and_the_next_one_right(shape):
+    x, w, c = Value(0.5, "x"), Value(-1.5, "w"), Value(2.0, "c")
+    inner = {"chain": lambda: (x * w).tanh(), "sum": lambda: mg.sum([x * w, c * x, w]),
+             "dot": lambda: mg.dot([x, w], [c, x]) * 1.0}[shape]()
+    trap = _interruptible_copy((inner * c).exp())
+    root = (trap + (x * c).relu()) * w
+    with pytest.raises(KeyboardInterrupt):
+        root.backward()
+    graph = mg.topological_order(root)
+    assert all(type(v.grad) is float for v in graph), [v for v in graph if type(v.grad) is not float]
+    for leaf in (x, w, c):
+        leaf.grad = 0.0
+    root.backward()  # the trap is disarmed: a normal pass over the same graph
+    assert gradcheck(lambda x_, w_, c_: _interrupted_graph(shape, x_, w_, c_), x.data, w.data, c.data)
+    wanted = [v.grad for v in _fresh_leaf_grads(shape, x.data, w.data, c.data)]
+    assert [x.grad, w.grad, c.grad] == pytest.approx(wanted, rel=1e-12)
+
+
+def _interrupted_graph(shape, x, w, c):
+    inner = {"chain": lambda: (x * w).tanh(), "sum": lambda: mg.sum([x * w, c * x, w]),
+             "dot": lambda: mg.dot([x, w], [c, x]) * 1.0}[shape]()
+    return ((inner * c).exp() + (x * c).relu()) * w
+
+
+def _fresh_leaf_grads(shape, *data):
+    leaves = [Value(d) for d in data]
+    _interrupted_graph(shape, *leaves).backward()
+    return leaves
+
+
+# ---- what a new node looks like, errors that name their op, and threads that never used no_grad ----
+
+
+@pytest.mark.parametrize("make", [
+    lambda x, y: x + y, lambda x, y: x * y, lambda x, y: x - y, lambda x, y: x / y, lambda x, y: x**2,
+    lambda x, y: x**y, lambda x, y: x.relu(), lambda x, y: x.tanh(), lambda x, y: mg.sum([x, y]),
+    lambda x, y: mg.dot([x], [y]), lambda x, y: mg.dot([x], [y], bias=y), lambda x, y: mg.logsumexp([x, y]),
+])
+def test_a_new_node_has_grad_zero_and_no_label(make):
+    for grad_mode in (True, False):
+        x, y = Value(1.5, "x"), Value(2.0, "y")
+        if grad_mode:
+            out = make(x, y)
+        else:
+            with mg.no_grad():
+                out = make(x, y)
+        assert out.grad == 0.0 and type(out.grad) is float
+        assert out.label == ""
+        assert repr(out) == f"Value(data={out.data!r}, grad=0.0)"
+
+
+@pytest.mark.parametrize("make, op", [
+    (lambda v: "a" + v, "+"), (lambda v: "a" * v, "*"), (lambda v: v - "a", "-"), (lambda v: "a" - v, "-"),
+    (lambda v: v / "a", "/"), (lambda v: "a" / v, "/"), (lambda v: "a" ** v, "**"),
+    (lambda v: v.leaky_relu("a"), "leaky_relu"), (lambda v: v.prelu("a"), "prelu"),
+    (lambda v: mg.dot(["a"], [v]), "dot"), (lambda v: mg.dot([v], ["a"]), "dot"),
+    (lambda v: mg.dot([v], [v], bias="a"), "dot"), (lambda v: mg.sum([v, "a"]), "sum"),
+    (lambda v: mg.logsumexp([v, "a"]), "logsumexp"),
+])
+def test_every_entry_point_names_its_op_when_given_a_string(make, op):
+    with pytest.raises(TypeError, match=rf"^{re.escape(op)}: expected a real number or a Value, got str 'a'$"):
+        make(Value(2.0))
+
+
+def test_a_thread_that_never_used_no_grad_builds_graphs_while_another_is_inside_it():
+    import threading
+
+    inside, done = threading.Event(), threading.Event()
+    seen = {}
+
+    def evaluator():
+        with mg.no_grad():
+            inside.set()
+            done.wait(5)
+
+    def fresh():
+        x = Value(2.0)
+        seen["enabled"] = mg.is_grad_enabled()
+        seen["parents"] = len((x * x + 1.0).parents)
+
+    t = threading.Thread(target=evaluator)
+    t.start()
+    try:
+        assert inside.wait(5)
+        u = threading.Thread(target=fresh)  # a new thread: it has never entered no_grad()
+        u.start()
+        u.join(5)
+    finally:
+        done.set()
+        t.join(5)
+    assert seen == {"enabled": True, "parents": 2}
+    assert mg.is_grad_enabled()
+
+
+def test_zero_dimensional_unsigned_arrays_are_numbers_and_look_alikes_without_a_dtype_are_not():
+    np = pytest.importorskip("numpy")
+    assert Value(np.array(7, dtype=np.uint32)).data == 7.0
+    assert (Value(1.0) + np.array(3, dtype=np.uint8)).data == 4.0
+
+    class ZeroDimensional:
+        ndim = 0  # looks like a 0-d array, but has no dtype to say it holds a number
+
+    with pytest.raises(TypeError, match="^Value: expected a real number or a Value, got ZeroDimensional"):
+        Value(ZeroDimensional())
+
+
+def test_an_infinite_grad_meeting_an_infinite_slope_stays_infinite_and_opposite_infinities_make_nan():
+    torch = pytest.importorskip("torch")
+    x = Value(0.0)
+    x.sqrt().sqrt().backward()  # inf arrives at a node whose own slope is inf: inf * inf
+    t = torch.tensor(0.0, dtype=torch.float64, requires_grad=True)
+    t.sqrt().sqrt().backward()
+    assert x.grad == t.grad.item() == math.inf
+    x = Value(0.0)
+    (x.sqrt().sqrt() - x.sqrt().sqrt()).backward()  # +inf and -inf both reach x: they add up to nan
+    t = torch.tensor(0.0, dtype=torch.float64, requires_grad=True)
+    (t.sqrt().sqrt() - t.sqrt().sqrt()).backward()
+    assert math.isnan(x.grad) and math.isnan(t.grad.item())

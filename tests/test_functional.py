@@ -1,6 +1,7 @@
 """Activations, softmax and losses: values, stability, errors, gradients against finite differences and PyTorch."""
 
 import math
+import re
 
 import pytest
 from hypothesis import assume, given, settings
@@ -390,3 +391,37 @@ def test_losses_and_gradients_match_torch(name):
     loss, grad = _our_loss_and_grad(ours, inputs, *args)
     assert loss == pytest.approx(ref_loss, rel=1e-12, abs=1e-9), name
     assert grad == pytest.approx(ref_grad, rel=1e-12, abs=1e-9), name
+
+
+# ---- argument bounds and defaults that nothing pinned before ----
+
+
+@pytest.mark.parametrize("bad", [2.0, 1.0000001, -0.5, -1e-9, math.nan])
+def test_bce_with_logits_refuses_a_target_outside_zero_to_one_and_names_it(bad):
+    with pytest.raises(ValueError, match=rf"binary_cross_entropy_with_logits: targets must be in \[0, 1\] "
+                                         rf"\(labels 0/1\), got {re.escape(repr(bad))}; for -1/\+1 labels use hinge"):
+        F.binary_cross_entropy_with_logits([0.3, 0.1], [0.0, bad])
+
+
+@pytest.mark.parametrize("t", [0.0, 0.25, 1.0, 0, 1])
+def test_bce_with_logits_takes_targets_at_and_between_the_ends(t):
+    x = 0.8
+    wanted = -(t * math.log(1 / (1 + math.exp(-x))) + (1 - t) * math.log(1 - 1 / (1 + math.exp(-x))))
+    assert F.binary_cross_entropy_with_logits(x, t).data == pytest.approx(wanted, rel=1e-12)
+
+
+def test_l2_penalty_default_strength_is_one_in_ten_thousand():
+    ps = [mg.Value(3.0), mg.Value(-4.0)]
+    loss = F.l2_penalty(ps)
+    assert loss.data == pytest.approx(1e-4 * 25.0, rel=1e-15)
+    loss.backward()
+    assert [p.grad for p in ps] == pytest.approx([2e-4 * 3.0, 2e-4 * -4.0], rel=1e-15)
+    assert F.l2 is F.l2_penalty
+    assert F.l2_penalty(ps, alpha=0).data == 0.0
+    assert F.l2_penalty(ps, alpha=2).data == 50.0
+
+
+@pytest.mark.parametrize("alpha", [-1e-4, math.nan, True, "0.1"])
+def test_l2_penalty_refuses_a_strength_that_is_not_a_number_at_least_zero(alpha):
+    with pytest.raises(ValueError, match=rf"l2_penalty: alpha must be a number >= 0, got {re.escape(repr(alpha))}"):
+        F.l2_penalty([mg.Value(1.0)], alpha=alpha)

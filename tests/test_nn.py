@@ -1,6 +1,8 @@
 """Modules: parameters and names, activations, fused vs unfused, state dicts, and training results."""
 
 import math
+import random
+import re
 
 import pytest
 from hypothesis import example, given, settings
@@ -310,3 +312,84 @@ def test_deepcopy_and_pickle_work_after_any_forward_pass_and_copy_only_parameter
     assert restored.state_dict() == big.state_dict()
     assert len(pickle.dumps(big)) == big_fresh and len(pickle.dumps(model)) == fresh_size
     assert restored.layers[0].neurons[0].z is None
+
+
+# ---- initialisation, seeds and argument checks that nothing pinned before ----
+
+
+def _weights(module):
+    return [p.data for name, p in module.named_parameters() if "w[" in name]
+
+
+@pytest.mark.parametrize("init, scale", [("xavier", 1.0), ("he", 2.0)])
+def test_gaussian_inits_draw_from_the_documented_normal(init, scale):
+    # "he" is N(0, 2/nin) and "xavier" N(0, 1/nin): the very draws of random.Random(seed).gauss
+    nin = 40
+    rng = random.Random(11)
+    wanted = [rng.gauss(0.0, math.sqrt(scale / nin)) for _ in range(nin)]
+    assert [w.data for w in Neuron(nin, init=init, seed=11).w] == wanted
+    many = _weights(MLP(nin, [100], init=init, seed=0))  # 4,000 weights
+    std = math.sqrt(sum(w * w for w in many) / len(many))
+    assert std == pytest.approx(math.sqrt(scale / nin), rel=0.05)
+
+
+def test_uniform_init_is_micrographs_uniform_minus_one_to_one_and_biases_start_at_zero():
+    rng = random.Random(4)
+    n = Neuron(6, seed=4)
+    assert [w.data for w in n.w] == [rng.uniform(-1, 1) for _ in range(6)]
+    assert n.b.data == 0.0
+    assert Neuron(3, activation="prelu", seed=0).slope.data == 0.25
+
+
+def test_a_seeded_neuron_or_layer_is_reproducible_and_another_seed_is_not():
+    assert _weights(Neuron(8, seed=3)) == _weights(Neuron(8, seed=3))
+    assert _weights(Neuron(8, seed=3)) != _weights(Neuron(8, seed=4))
+    assert _weights(Layer(5, 4, seed=3)) == _weights(Layer(5, 4, seed=3))
+    assert _weights(Layer(5, 4, seed=3)) != _weights(Layer(5, 4, seed=4))
+    # a layer's neurons draw one after another from one generator seeded once
+    rng = random.Random(3)
+    assert _weights(Layer(5, 4, seed=3)) == [rng.uniform(-1, 1) for _ in range(20)]
+    # an explicit rng wins, and is shared on: the same draws as the seed
+    assert _weights(Layer(5, 4, rng=random.Random(3))) == _weights(Layer(5, 4, seed=3))
+    assert _weights(Neuron(8, init="he", seed=9)) == _weights(Neuron(8, init="he", seed=9))
+
+
+@pytest.mark.parametrize("nin", [0, -1, 2.0, "3", None])
+def test_a_neuron_needs_a_positive_int_number_of_inputs(nin):
+    with pytest.raises(ValueError, match=rf"Neuron: nin must be a positive int, got {re.escape(repr(nin))}"):
+        Neuron(nin)
+
+
+def test_a_neuron_of_one_input_is_fine():
+    n = Neuron(1, activation="linear", seed=0)
+    assert n([2.0]).data == 2.0 * n.w[0].data
+
+
+@pytest.mark.parametrize("nout", [0, -2, 1.5])
+def test_a_layer_needs_a_positive_int_number_of_outputs(nout):
+    with pytest.raises(ValueError, match=rf"Layer: nout must be a positive int, got {re.escape(repr(nout))}"):
+        Layer(2, nout)
+
+
+def test_an_unknown_init_is_refused_and_listed():
+    with pytest.raises(ValueError, match="unknown init 'glorot'; choose one of uniform, he, xavier"):
+        Neuron(2, init="glorot")
+
+
+def test_mlp_activations_must_name_one_activation_per_layer():
+    with pytest.raises(ValueError, match="MLP: got 1 activations for 2 layers"):
+        MLP(2, [3, 1], activations=["relu"])
+    with pytest.raises(ValueError, match="MLP: got 3 activations for 2 layers"):
+        MLP(2, [3, 1], activations=["relu", "tanh", "linear"])
+    model = MLP(2, [3, 1], activations=["tanh", "sigmoid"], seed=0)
+    assert [layer.activation for layer in model.layers] == ["tanh", "sigmoid"]
+    assert all(n.activation == "tanh" for n in model.layers[0].neurons)
+    assert 0.0 < model([0.3, -0.2]).data < 1.0
+
+
+def test_mlp_refuses_an_unknown_activation_anywhere_and_no_layers():
+    for kwargs in ({"activation": "gelu"}, {"output_activation": "gelu"}, {"activations": ["relu", "gelu"]}):
+        with pytest.raises(ValueError, match="unknown activation 'gelu'; choose one of relu, leaky_relu, prelu"):
+            MLP(2, [3, 1], **kwargs)
+    with pytest.raises(ValueError, match="MLP: nouts must name at least one layer size"):
+        MLP(2, [])

@@ -191,3 +191,87 @@ def test_unknown_op_name_is_a_clear_error():
         op_inputs("cosh")
     with pytest.raises(KeyError, match="no op named 'cosh'"):
         call_op("cosh", [1.0])
+
+
+# ---- powers at and around a zero base (each of these once passed unnoticed under mutation) ----
+
+
+@pytest.mark.parametrize(
+    "n, slope",
+    [(1, 1.0), (1.0, 1.0), (1.5, 0.0), (2, 0.0), (3, 0.0), (2.5, 0.0)],
+)
+def test_the_slope_of_x_to_a_power_of_at_least_one_at_zero_is_finite(n, slope):
+    # d/dx x**n = n * x**(n-1): 1 at 0 for n = 1, 0 for n > 1 (only 0 < n < 1 is infinite there)
+    x = mg.Value(0.0)
+    y = x**n
+    y.backward()
+    assert y.data == 0.0
+    assert x.grad == slope
+
+
+def test_the_slope_of_x_to_a_power_below_one_at_zero_is_infinite():
+    x = mg.Value(0.0)
+    (x**0.5).backward()
+    assert x.grad == math.inf
+
+
+@pytest.mark.parametrize("n, wanted", [(0, 1.0), (0.0, 1.0), (0.5, 0.0), (1, 0.0), (2.0, 0.0)])
+def test_a_zero_base_to_a_non_negative_power_is_a_number_not_an_error(n, wanted):
+    # 0 ** 0 is 1 (Python and PyTorch agree), 0 ** 0.5 is 0: neither is a division by zero
+    y = mg.Value(0.0) ** n
+    assert y.data == wanted
+    assert OPS["**"].forward(0.0, float(n)) == wanted
+
+
+def test_the_slope_of_x_to_the_zero_is_zero_everywhere_even_at_zero():
+    for x0 in (0.0, -2.0, 3.5):
+        x = mg.Value(x0)
+        (x**0).backward()
+        assert x.grad == 0.0
+
+
+@pytest.mark.parametrize("n", [-1, -0.5, -2.0])
+def test_a_zero_base_to_a_negative_power_is_a_division_by_zero_naming_the_power(n):
+    with pytest.raises(ZeroDivisionError, match=rf"'\*\*': 0\.0 cannot be raised to the negative power {float(n)!r}"):
+        mg.Value(0.0) ** n
+
+
+def test_a_negative_base_to_a_fractional_power_names_base_and_power():
+    negative_base = r"'\*\*': a negative base \(-2\.0\) to the fractional power 0\.5 is not a real"
+    with pytest.raises(ValueError, match=negative_base):
+        mg.Value(-2.0) ** 0.5
+    assert (mg.Value(-2.0) ** 3).data == -8.0 and (mg.Value(-2.0) ** 2.0).data == 4.0
+
+
+@pytest.mark.parametrize(
+    "x0, n, slope",
+    [(5e-324, 0.01, math.inf), (1e-120, -2, -math.inf), (-1e-120, -2, math.inf), (-1e-300, 3.5e-1, None)],
+)
+def test_an_overflowing_slope_is_infinite_with_the_sign_of_n_times_x_to_the_n_minus_one(x0, n, slope):
+    x = mg.Value(x0)
+    if slope is None:  # a negative base to a fractional power is refused before any slope
+        with pytest.raises(ValueError, match="negative base"):
+            x**n
+        return
+    out = x**n
+    out.backward()
+    assert math.isfinite(out.data) and out.data == x0**n
+    assert x.grad == slope
+
+
+def test_a_value_exponent_of_zero_has_a_flat_base_even_where_base_to_the_minus_one_overflows():
+    # d/da a**b = b * a**(b-1) is 0 at b = 0 (a**0 = 1 for every a), as torch masks it
+    a, b = mg.Value(1e-320), mg.Value(0.0)
+    out = a**b
+    out.backward()
+    assert out.data == 1.0
+    assert a.grad == 0.0
+    assert b.grad == pytest.approx(math.log(1e-320), rel=1e-12)
+
+
+def test_a_value_exponent_needs_a_positive_base_and_says_why():
+    with pytest.raises(ValueError, match=r"'\*\*': the base must be positive when the exponent is a Value, got base "
+                                         r"-2\.0 \(d/db a\*\*b = a\*\*b \* log\(a\) needs log\(a\)\)"):
+        mg.Value(-2.0) ** mg.Value(2.0)
+    with pytest.raises(ValueError, match=r"got base 0\.0 \(d/db"):
+        0.0 ** mg.Value(2.0)

@@ -160,7 +160,7 @@ def test_defaults_are_pytorchs():
         (lambda: SGD([mg.Value(1.0)], lr="0.1"), TypeError, "lr must be a number, got str"),
         (lambda: SGD([mg.Value(1.0)], momentum=-0.9), ValueError, "momentum must be a finite number >= 0"),
         (lambda: SGD([mg.Value(1.0)], weight_decay=-1), ValueError, "weight_decay must be a finite number >= 0"),
-        (lambda: RMSprop([mg.Value(1.0)], alpha=1.5), ValueError, "RMSprop: alpha must be < "),
+        (lambda: RMSprop([mg.Value(1.0)], alpha=1.5), ValueError, "RMSprop: alpha must be <= 1, got 1.5"),
         (lambda: RMSprop([mg.Value(1.0)], eps=-1e-8), ValueError, "RMSprop: eps must be a finite number > 0"),
         (lambda: RMSprop([mg.Value(1.0)], eps=0), ValueError, "RMSprop: eps must be a finite number > 0, got 0"),
         (lambda: Adam([mg.Value(1.0)], eps=0.0), ValueError, "Adam: eps must be a finite number > 0, got 0.0"),
@@ -314,3 +314,70 @@ def test_trajectories_match_torch_optim(name, kw):
         our_opt.step()
         assert [p.data for p in ours] == pytest.approx([t.item() for t in theirs], rel=0, abs=1e-12)
     assert ours[0].data != start[0]  # the parameters did move
+
+
+# ---- the bounds of alpha and the betas, at and just past their edges ----
+
+
+def test_rmsprop_accepts_alpha_one_and_then_keeps_v_at_zero():
+    # the docstring allows 0 <= alpha <= 1, as torch does; alpha = 1 never updates the running average
+    p = mg.Value(2.0)
+    opt = RMSprop([p], lr=0.1, alpha=1, eps=0.5)
+    assert opt.alpha == 1.0
+    p.grad = 3.0
+    opt.step()
+    assert opt.square_avg == [0.0]
+    assert p.data == 2.0 - 0.1 * 3.0 / 0.5
+    zero = RMSprop([mg.Value(1.0)], alpha=0)
+    assert zero.alpha == 0.0
+
+
+@pytest.mark.parametrize("alpha", [math.nextafter(1.0, 2.0), 1.0 + 1e-12, 2])
+def test_rmsprop_refuses_alpha_past_one_before_a_step_could_take_sqrt_of_a_negative(alpha):
+    with pytest.raises(ValueError, match=rf"RMSprop: alpha must be <= 1, got {re.escape(repr(alpha))}"):
+        RMSprop([mg.Value(1.0)], alpha=alpha)
+
+
+@pytest.mark.parametrize(
+    "betas, message",
+    [
+        ((1.0, 0.999), r"Adam: betas\[0\] must be < 1.0, got 1.0"),
+        ((1, 0.999), r"Adam: betas\[0\] must be < 1.0, got 1"),
+        ((-0.1, 0.999), r"Adam: betas\[0\] must be a finite number >= 0, got -0.1"),
+        ((0.9, -0.5), r"Adam: betas\[1\] must be a finite number >= 0, got -0.5"),
+        ((math.nan, 0.999), r"Adam: betas\[0\] must be a finite number >= 0, got nan"),
+        ((0.9, 0.999, 0.5), r"Adam: betas must be a pair \(beta1, beta2\), got \(0.9, 0.999, 0.5\)"),
+    ],
+)
+def test_adam_refuses_betas_outside_zero_to_one(betas, message):
+    # beta1 = 1 would make the bias correction 1 - beta1**t zero, and the first step divide by it
+    with pytest.raises(ValueError, match=message):
+        Adam([mg.Value(1.0)], betas=betas)
+
+
+def test_adam_takes_betas_at_zero_and_just_below_one_and_as_a_list():
+    p = mg.Value(1.0)
+    opt = Adam([p], lr=0.1, betas=[0.0, 0.0])
+    assert opt.betas == (0.0, 0.0)
+    p.grad = -4.0
+    opt.step()
+    # beta1 = beta2 = 0: m = g, v = g**2, no correction: a step of lr * g / (|g| + eps)
+    assert p.data == pytest.approx(1.0 + 0.1 * 4.0 / (4.0 + 1e-8), rel=1e-15)
+    assert Adam([mg.Value(1.0)], betas=(0.999999, 0.999999)).betas == (0.999999, 0.999999)
+
+
+def test_reprs_show_exactly_the_settings_that_are_on():
+    ps = [mg.Value(1.0), mg.Value(2.0)]
+    assert repr(SGD(ps, lr=0.1)) == "SGD(lr=0.1, 2 parameters)"
+    assert repr(SGD(ps, lr=0.1, weight_decay=0.01)) == "SGD(lr=0.1, weight_decay=0.01, 2 parameters)"
+    assert repr(RMSprop(ps)) == "RMSprop(lr=0.01, alpha=0.99, eps=1e-08, 2 parameters)"
+    shown = "Adam(lr=0.001, weight_decay=0.5, betas=(0.9, 0.999), eps=1e-08, 2 parameters)"
+    assert repr(Adam(ps, weight_decay=0.5)) == shown
+
+
+def test_the_base_optimizer_has_no_weight_decay_unless_asked_and_errors_name_the_optimizer():
+    assert Optimizer([mg.Value(1.0)], lr=0.1).weight_decay == 0.0
+    with pytest.raises(ValueError, match=r"^SGD: weight_decay must be a finite number >= 0, got -1$"):
+        SGD([mg.Value(1.0)], weight_decay=-1)
+    with pytest.raises(ValueError, match=r"^Adam: weight_decay must be a finite number >= 0, got inf$"):
+        Adam([mg.Value(1.0)], weight_decay=math.inf)

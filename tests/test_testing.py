@@ -5,6 +5,7 @@ import math
 
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import micrograd_like as mg
 from micrograd_like import ops
@@ -46,9 +47,19 @@ def test_call_op_checks_arity():
         call_op("*", [1.0])
 
 
-def test_every_domain_in_the_table_has_a_strategy():
-    for name in ops.OPS:
-        assert op_inputs(name) is not None
+@pytest.mark.parametrize("name", sorted(ops.OPS))
+@settings(max_examples=20, deadline=None)
+@given(data=st.data())
+def test_every_op_in_the_table_has_a_strategy_that_draws_inputs_it_takes(name, data):
+    # what op_inputs draws has the op's arity and params, lies in its domain and gives a finite result
+    op = ops.OPS[name]
+    inputs, params = data.draw(op_inputs(name))
+    assert len(params) == len(op.params)
+    assert len(inputs) == op.arity if op.arity != -1 else len(inputs) >= 1
+    assert all(math.isfinite(x) for x in inputs + params)
+    out = call_op(name, list(inputs), params)
+    assert math.isfinite(out.data)
+    assert out.data == (op.forward(tuple(inputs)) if op.arity == -1 else op.forward(*inputs, *params))
 
 
 def test_an_op_with_an_unknown_domain_cannot_slip_through(monkeypatch):

@@ -23,7 +23,9 @@ def test_history_has_one_entry_per_epoch_for_train_and_validation():
             progress=False, optimizer=SGD(model.parameters(), lr=0.05))
     assert len(h.loss) == len(h.accuracy) == len(h.val_loss) == len(h.val_accuracy) == 4
     assert all(0.0 <= a <= 1.0 for a in h.accuracy + h.val_accuracy)
-    assert h.best_epoch is not None
+    # the best epoch is the first with the highest validation accuracy (a later tie does not replace it)
+    assert h.best_epoch == h.val_accuracy.index(max(h.val_accuracy))
+    assert not h.stopped_early and all(math.isfinite(v) and v >= 0.0 for v in h.loss + h.val_loss)
 
 
 def test_keep_best_restores_the_best_validation_epoch():

@@ -1,0 +1,84 @@
+"""Mutation-test one module with mutmut: `python tests/mutation.py engine` (or ops, nn, optim, functional).
+
+mutmut (configured in setup.cfg's [mutmut] section) copies the project into mutants/,
+traces the module tests once to learn which tests call which function, then runs each
+mutant of MODULE against only the tests that reach the mutated function. This script
+runs that for one module and prints its score and its surviving mutants; inspect one
+with `mutmut show NAME`. A run takes a few minutes on two cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MODULES = ("engine", "ops", "nn", "optim", "functional")
+
+# mutmut's exit codes of a mutant's test run, by what they mean for the score
+KILLED = {1, 3}
+SURVIVED = {0}
+TIMEOUT = {36, -24, 24, 152, 255}
+
+
+def results(module: str) -> dict[str, int | None]:
+    """{mutant name: exit code of its test run} for MODULE, from mutmut's record in mutants/."""
+    meta = ROOT / "mutants" / "micrograd_like" / f"{module}.py.meta"
+    return json.loads(meta.read_text())["exit_code_by_key"]
+
+
+def summary(module: str) -> tuple[Counter, list[str]]:
+    """Counts of killed / survived / timeout / other mutants of MODULE, and the survivors' names."""
+    counts: Counter = Counter()
+    survivors = []
+    for name, code in sorted(results(module).items()):
+        if code in KILLED:
+            counts["killed"] += 1
+        elif code in SURVIVED:
+            counts["survived"] += 1
+            survivors.append(name)
+        elif code in TIMEOUT:
+            counts["timeout"] += 1  # an endless loop or a crawl: the tests noticed
+        else:
+            counts[f"exit code {code}"] += 1
+            survivors.append(name)
+    return counts, survivors
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("module", choices=MODULES)
+    parser.add_argument("--max-children", type=int, default=2, help="parallel test runs (default 2)")
+    parser.add_argument("--report", action="store_true", help="only print the last run's results")
+    args = parser.parse_args(argv)
+
+    if not args.report:
+        env = dict(os.environ)
+        # the tests must import the mutated copy in mutants/, never the package in this checkout
+        env.pop("PYTHONPATH", None)
+        command = [sys.executable, "-m", "mutmut", "run", "--max-children", str(args.max_children),
+                   f"micrograd_like.{args.module}.*"]
+        code = subprocess.call(command, cwd=ROOT, env=env)
+        if code:
+            return code
+
+    counts, survivors = summary(args.module)
+    total = sum(counts.values())
+    killed = counts["killed"] + counts["timeout"]
+    print(f"\n{args.module}.py: {total} mutants, {killed} killed ({counts['timeout']} by timeout), "
+          f"{counts['survived']} survived" + "".join(f", {n} {k}" for k, n in counts.items()
+                                                   if k not in ("killed", "survived", "timeout")))
+    if total:
+        print(f"score: {100 * killed / total:.1f} % killed")
+    for name in survivors:
+        print(f"  survived: {name}   (mutmut show {name})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
