@@ -126,8 +126,10 @@ class Neuron(Module):
     next forward pass uses them.
 
     Initialisation (seeded by ``rng``/``seed``): ``"uniform"`` draws weights from
-    U(-1, 1) as micrograd does; ``"he"`` from N(0, 2/nin), ``"xavier"`` from
-    N(0, 1/nin). Biases start at 0; a prelu slope at 0.25, as in PyTorch.
+    U(-1, 1) as micrograd does; ``"he"`` from N(0, 2/nin) (Kaiming normal, for relu),
+    ``"xavier"`` from N(0, 2/(nin + fan_out)) (Glorot normal, as
+    ``torch.nn.init.xavier_normal_``; a Layer passes its number of neurons as ``fan_out``).
+    Biases start at 0; a prelu slope at 0.25, as in PyTorch.
     """
 
     def __init__(
@@ -139,16 +141,19 @@ class Neuron(Module):
         seed: int | None = None,
         rng: random.Random | None = None,
         prefix: str = "",
+        fan_out: int = 1,
     ) -> None:
         if not isinstance(nin, int) or nin < 1:
             raise ValueError(f"Neuron: nin must be a positive int, got {nin!r}")
+        if isinstance(fan_out, bool) or not isinstance(fan_out, int) or fan_out < 1:
+            raise ValueError(f"Neuron: fan_out must be a positive int, got {fan_out!r}")
         if init not in INITS:
             raise ValueError(f"unknown init {init!r}; choose one of {', '.join(INITS)}")
         rng = rng or random.Random(seed)
         if init == "uniform":
             w = [Value(rng.uniform(-1, 1)) for _ in range(nin)]
         else:
-            std = math.sqrt((2.0 if init == "he" else 1.0) / nin)
+            std = math.sqrt(2.0 / nin) if init == "he" else math.sqrt(2.0 / (nin + fan_out))
             w = [Value(rng.gauss(0.0, std)) for _ in range(nin)]
         self.prefix = prefix
         self._nin = nin
@@ -302,7 +307,8 @@ class Layer(Module):
             raise ValueError(f"Layer: nout must be a positive int, got {nout!r}")
         rng = rng or random.Random(seed)
         self.neurons = [
-            Neuron(nin, activation, fused, init, rng=rng, prefix=f"{prefix}neurons.{j}.") for j in range(nout)
+            Neuron(nin, activation, fused, init, rng=rng, prefix=f"{prefix}neurons.{j}.", fan_out=nout)
+            for j in range(nout)
         ]
         self.nin, self.activation = nin, activation
 

@@ -321,16 +321,34 @@ def _weights(module):
     return [p.data for name, p in module.named_parameters() if "w[" in name]
 
 
-@pytest.mark.parametrize("init, scale", [("xavier", 1.0), ("he", 2.0)])
-def test_gaussian_inits_draw_from_the_documented_normal(init, scale):
-    # "he" is N(0, 2/nin) and "xavier" N(0, 1/nin): the very draws of random.Random(seed).gauss
+@pytest.mark.parametrize("init, variance", [("xavier", lambda nin, nout: 2 / (nin + nout)),
+                                            ("he", lambda nin, nout: 2 / nin)])
+def test_gaussian_inits_draw_from_the_documented_normal(init, variance):
+    # "he" is Kaiming's N(0, 2/nin), "xavier" Glorot's N(0, 2/(nin + nout)), as torch.nn.init's
+    # *_normal_: the very draws of random.Random(seed).gauss
     nin = 40
     rng = random.Random(11)
-    wanted = [rng.gauss(0.0, math.sqrt(scale / nin)) for _ in range(nin)]
-    assert [w.data for w in Neuron(nin, init=init, seed=11).w] == wanted
-    many = _weights(MLP(nin, [100], init=init, seed=0))  # 4,000 weights
+    wanted = [rng.gauss(0.0, math.sqrt(variance(nin, 1))) for _ in range(nin)]
+    assert [w.data for w in Neuron(nin, init=init, seed=11).w] == wanted  # a lone neuron: fan-out 1
+    rng = random.Random(11)
+    wanted = [rng.gauss(0.0, math.sqrt(variance(nin, 7))) for _ in range(nin)]
+    assert [w.data for w in Neuron(nin, init=init, seed=11, fan_out=7).w] == wanted
+    many = _weights(MLP(nin, [100], init=init, seed=0))  # 4,000 weights of a layer of 100 neurons
     std = math.sqrt(sum(w * w for w in many) / len(many))
-    assert std == pytest.approx(math.sqrt(scale / nin), rel=0.05)
+    assert std == pytest.approx(math.sqrt(variance(nin, 100)), rel=0.05)
+
+
+def test_xavier_matches_torchs_glorot_normal_scale():
+    torch = pytest.importorskip("torch")
+    weight = torch.empty(100, 40, dtype=torch.float64)
+    torch.manual_seed(0)
+    torch.nn.init.xavier_normal_(weight)
+    ours = _weights(MLP(40, [100], init="xavier", seed=0))
+    theirs_std = weight.std().item()
+    ours_std = math.sqrt(sum(w * w for w in ours) / len(ours))
+    assert ours_std == pytest.approx(theirs_std, rel=0.05) and theirs_std == pytest.approx(math.sqrt(2 / 140), rel=0.05)
+    with pytest.raises(ValueError, match="fan_out must be a positive int, got 0"):
+        Neuron(3, init="xavier", fan_out=0)
 
 
 def test_uniform_init_is_micrographs_uniform_minus_one_to_one_and_biases_start_at_zero():
