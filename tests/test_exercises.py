@@ -506,3 +506,15 @@ def test_the_same_seed_gives_the_same_case_whatever_else_is_imported():
                            check=True,
                            env={"PYTHONPATH": str(ROOT)}).stdout for which in ("few", "many")}
     assert len(outs) == 1
+
+
+def test_assigned_is_named_only_when_an_assigning_pass_explains_every_classic_graph():
+    # at x0 = 0.5, (x0 + x0) * (x0 + x0) gives the data-for-slopes mistake the grads of an
+    # assigning pass; which case hypothesis shrinks to depends on its version, so the sentence
+    # must not rest on that one case
+    from micrograd_like.exercises import bugs
+    from micrograd_like.exercises.checks import _assigns_everywhere
+
+    assert _assigns_everywhere(bugs.assigned_not_accumulated, 2.0)
+    assert not _assigns_everywhere(_data_for_local_grads, 2.0)
+    assert not _assigns_everywhere(bugs.right_backward, 2.0)
