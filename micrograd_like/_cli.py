@@ -6,7 +6,8 @@ import argparse
 import os
 import signal
 import sys
-from typing import Callable, NoReturn
+from collections.abc import Callable
+from typing import NoReturn
 
 # what a shell reports for a program stopped by SIGPIPE (`cmd | head`); Python ignores the signal,
 # so we report it ourselves instead of a BrokenPipeError traceback

@@ -7,10 +7,10 @@ import functools
 import math
 import numbers
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from itertools import chain
 from operator import attrgetter, mul
-from typing import Any, Callable, TypeVar, overload
+from typing import Any, TypeVar, overload
 
 from .ops import OPS, Op, add_in_order
 

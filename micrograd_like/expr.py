@@ -8,8 +8,8 @@ import math
 import os
 import sys
 import unicodedata
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from .engine import Value
 

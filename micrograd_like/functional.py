@@ -5,13 +5,12 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Callable, Iterable, Sequence
-from typing import Union
 
 from .engine import Value, dot, logsumexp
 from .engine import sum as value_sum
 
-Scalar = Union[Value, float]
-Scalars = Union[Scalar, Iterable[Scalar]]
+Scalar = Value | float
+Scalars = Scalar | Iterable[Scalar]
 
 __all__ = [
     "relu", "leaky_relu", "prelu", "sigmoid", "tanh", "step", "linear", "identity", "ACTIVATIONS",

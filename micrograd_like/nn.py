@@ -5,12 +5,11 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Sequence
-from typing import Union
 
 from . import engine
 from .engine import Value
 
-Input = Union[Value, float]
+Input = Value | float
 
 __all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATION_NAMES", "INITS"]
 

@@ -7,7 +7,7 @@ Run ``check_backward`` on any of them to see the mistake it makes, drawn.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from ..engine import Value
 
