@@ -425,3 +425,88 @@ def test_l2_penalty_default_strength_is_one_in_ten_thousand():
 def test_l2_penalty_refuses_a_strength_that_is_not_a_number_at_least_zero(alpha):
     with pytest.raises(ValueError, match=rf"l2_penalty: alpha must be a number >= 0, got {re.escape(repr(alpha))}"):
         F.l2_penalty([mg.Value(1.0)], alpha=alpha)
+
+
+# ---- messages and names that mutation testing found unpinned (issue 14) ----
+
+
+@pytest.mark.parametrize("name, call", [
+    ("relu", lambda bad: F.relu(bad)), ("leaky_relu", lambda bad: F.leaky_relu(bad)),
+    ("prelu", lambda bad: F.prelu(bad, 0.25)), ("prelu", lambda bad: F.prelu(1.0, bad)),
+    ("sigmoid", lambda bad: F.sigmoid(bad)), ("tanh", lambda bad: F.tanh(bad)), ("step", lambda bad: F.step(bad)),
+    ("linear", lambda bad: F.linear(bad)), ("l2_penalty", lambda bad: F.l2_penalty([mg.Value(1.0), bad])),
+])
+def test_a_bad_argument_is_named_by_the_function_it_was_given_to(name, call):
+    with pytest.raises(TypeError, match=rf"^{name}: expected a Value or a real number, got str 'x'$"):
+        call("x")
+
+
+def test_l2_penalty_wants_parameters_as_an_iterable_and_says_so():
+    with pytest.raises(TypeError, match=r"^l2_penalty: expected a Value, a number or a list of them, got NoneType$"):
+        F.l2_penalty(None)
+    assert F.l2_penalty(mg.Value(2.0), 1.0).data == 4.0  # a lone Value is a list of one
+
+
+def test_an_unknown_activation_lists_every_valid_name_comma_separated():
+    with pytest.raises(ValueError) as info:
+        F.get_activation("gelu")
+    assert str(info.value) == ("unknown activation 'gelu'; valid names are: "
+                               "relu, leaky_relu, prelu, sigmoid, tanh, step, linear, identity")
+
+
+def test_cross_entropy_errors_say_which_argument_and_what_is_valid():
+    with pytest.raises(ValueError, match=r"^cross_entropy: target 3 is out of range for 3 classes "
+                                         r"\(valid indices are 0 to 2\)$"):
+        F.cross_entropy([1.0, 2.0, 3.0], 3)
+    with pytest.raises(TypeError, match=r"^cross_entropy: expected a Value or a real number, got str 'a'$"):
+        F.cross_entropy(["a", 1.0], 0)
+    with pytest.raises(TypeError, match=r"^cross_entropy: expected a Value or a real number, got str 'a'$"):
+        F.cross_entropy([[1.0, 2.0], ["a", 1.0]], [0, 1])
+    for logits, target in ((None, 0), (None, [0]), ([[1.0, 2.0]], "1")):
+        with pytest.raises(TypeError, match=r"^cross_entropy: expected a Value, a number or a list of them, got "):
+            F.cross_entropy(logits, target)
+    with pytest.raises(ValueError, match=r"^cross_entropy: needs at least one logit per sample$"):
+        F.cross_entropy([[1.0], []], [0, 0])
+    with pytest.raises(ValueError, match=r"^cross_entropy: needs at least one sample$"):
+        F.cross_entropy([], [])
+    with pytest.raises(TypeError, match=r"^cross_entropy: with a list of targets, logits must be a list of logit "
+                                        r"lists \(one per sample\)$"):
+        F.cross_entropy([1.0, 2.0], [0, 1])
+
+
+def test_bce_with_logits_names_itself_for_a_bad_logit_or_length():
+    fn = "binary_cross_entropy_with_logits"
+    with pytest.raises(TypeError, match=rf"^{fn}: expected a Value or a real number, got str 'a'$"):
+        F.binary_cross_entropy_with_logits(["a"], [1.0])
+    with pytest.raises(ValueError, match=rf"^{fn}: got 1 predictions but 2 targets; they must match$"):
+        F.binary_cross_entropy_with_logits([0.5], [1.0, 0.0])
+
+
+def test_log_softmax_and_softmax_name_themselves_in_errors():
+    with pytest.raises(TypeError, match=r"^log_softmax: expected a Value or a real number, got str 'a'$"):
+        F.log_softmax(["a", 1.0])
+    with pytest.raises(TypeError, match=r"^log_softmax: expected a Value, a number or a list of them, got NoneType$"):
+        F.softmax(None)
+    with pytest.raises(ValueError, match=r"^log_softmax: needs at least one logit$"):
+        F.log_softmax([])
+
+
+def test_an_infinite_largest_logit_is_not_shifted_and_takes_all_the_mass_from_finite_ones():
+    # no finite shift exists, so the logits stay as they are (the docstring's promise): e**0 / inf is 0
+    assert datas(F.softmax([math.inf, 0.0]))[1] == 0.0
+    assert datas(F.log_softmax([math.inf, -math.inf]))[1] == -math.inf
+
+
+def test_losses_name_themselves_when_the_predictions_are_not_a_list():
+    for fn in ("mse", "mae", "hinge", "binary_cross_entropy_with_logits"):
+        with pytest.raises(TypeError, match=rf"^{fn}: expected a Value, a number or a list of them, got NoneType$"):
+            getattr(F, fn)(None, [1.0])
+        with pytest.raises(TypeError, match=rf"^{fn}: expected a Value, a number or a list of them, got str$"):
+            getattr(F, fn)([1.0], "1")
+
+
+def test_losses_name_themselves_for_a_bad_prediction_or_target():
+    for fn in ("mse", "mae", "hinge"):
+        for preds, targets in ((["a"], [1.0]), ([1.0], ["a"])):
+            with pytest.raises(TypeError, match=rf"^{fn}: expected a Value or a real number, got str 'a'$"):
+                getattr(F, fn)(preds, targets)

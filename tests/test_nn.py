@@ -411,3 +411,122 @@ def test_mlp_refuses_an_unknown_activation_anywhere_and_no_layers():
             MLP(2, [3, 1], **kwargs)
     with pytest.raises(ValueError, match="MLP: nouts must name at least one layer size"):
         MLP(2, [])
+
+
+# ---- behaviours and messages that mutation testing found unpinned (issue 14) ----
+
+
+def test_load_state_dict_names_at_most_five_keys_each_way_and_counts_them_all():
+    model = MLP(2, [3, 1], seed=0)
+    names = list(model.state_dict())
+    state = {k: 0.0 for k in names[5:]}  # five missing
+    state.update({f"e{i}": 0.0 for i in range(6)})  # six unexpected
+    want = (f"load_state_dict: the state does not fit this model: missing {names[:5]} (5), "
+            f"unexpected {['e0', 'e1', 'e2', 'e3', 'e4']} ... (6)")
+    with pytest.raises(KeyError) as info:
+        model.load_state_dict(state)
+    assert info.value.args[0] == want
+    state = {k: 0.0 for k in names[6:]}  # six missing
+    state.update({f"e{i}": 0.0 for i in range(5)})  # five unexpected
+    want = (f"load_state_dict: the state does not fit this model: missing {names[:5]} ... (6), "
+            f"unexpected {['e0', 'e1', 'e2', 'e3', 'e4']} (5)")
+    with pytest.raises(KeyError) as info:
+        model.load_state_dict(state)
+    assert info.value.args[0] == want
+    with pytest.raises(KeyError) as info:
+        model.load_state_dict({k: 0.0 for k in names[1:]})
+    assert info.value.args[0].endswith(f"missing {names[:1]} (1), unexpected [] (0)")
+
+
+def test_load_state_dict_refuses_a_state_that_is_not_a_dict_and_names_its_type():
+    model = MLP(2, [1], seed=0)
+    with pytest.raises(TypeError, match=r"^load_state_dict: expected a dict, got list$"):
+        model.load_state_dict(list(model.state_dict().items()))
+
+
+def test_a_fixed_size_weight_list_says_what_to_do_instead():
+    n = Neuron(2, seed=0)
+    with pytest.raises(TypeError, match=r"^Neuron: a neuron has exactly 2 weights \(one per input\); "
+                                        r"assign them \(n\.w\[i\] = Value\(\.\.\.\) or n\.w = \[\.\.\.\]\) "
+                                        r"or build a new Neuron$"):
+        n.w.append(mg.Value(1.0))
+
+
+def test_a_pickled_or_copied_neuron_has_exactly_the_attributes_of_the_original():
+    import copy
+    import pickle
+
+    n = Neuron(3, activation="prelu", seed=0)
+    n([1.0, 2.0, 3.0])
+    for clone in (pickle.loads(pickle.dumps(n)), copy.copy(n), copy.deepcopy(n)):
+        assert sorted(vars(clone)) == sorted(vars(n))
+        assert clone.z is None and clone.a is None
+        assert [w.data for w in clone.w] == [w.data for w in n.w]
+
+
+@pytest.mark.parametrize("module, name", [(Neuron(2, seed=0), "Neuron"), (Layer(2, 3, seed=0), "Layer")])
+def test_a_bad_input_is_named_by_the_module_it_was_given_to(module, name):
+    with pytest.raises(TypeError, match=rf"^{name}: expected a real number or a Value, got str 'a'$"):
+        module(["a", 1.0])
+
+
+def test_reprs_show_the_structure_and_an_unfused_neuron():
+    assert repr(Neuron(3, "tanh", fused=False)) == "Neuron(nin=3, activation='tanh', fused=False)"
+    assert repr(MLP(2, [3, 1], seed=0)) == ("MLP(\n  (0): Layer(nin=2, nout=3, activation='relu')\n"
+                                            "  (1): Layer(nin=3, nout=1, activation='linear')\n)")
+
+
+def test_mlp_output_activation_is_the_last_layers_and_nin_is_kept():
+    model = MLP(3, [4, 2], output_activation="sigmoid", seed=0)
+    assert [layer.activation for layer in model.layers] == ["relu", "sigmoid"]
+    assert all(0.0 < o.data < 1.0 for o in model([1.0, -2.0, 3.0]))
+    assert model.nin == 3 and model.layers[1].nin == 4
+    with pytest.raises(ValueError, match=r"^MLP: nouts must name at least one layer size$"):
+        MLP(2, [])
+
+
+def test_a_weight_list_copied_or_pickled_on_its_own_is_a_plain_list_of_copies():
+    import copy
+    import pickle
+
+    n = Neuron(3, seed=0)
+    restored = pickle.loads(pickle.dumps(n.w))
+    assert type(restored) is list and [w.data for w in restored] == [w.data for w in n.w]
+    clone = copy.deepcopy(n.w)
+    assert type(clone) is list and [w.data for w in clone] == [w.data for w in n.w]
+    assert all(c is not w for c, w in zip(clone, n.w))
+    # one deepcopy keeps shared objects shared, the weights in the list included
+    both = copy.deepcopy({"w": n.w, "first": n.w[0]})
+    assert both["first"] is both["w"][0]
+
+
+def test_a_layer_on_its_own_labels_its_parameters_by_their_names():
+    layer = Layer(2, 2, seed=0)
+    assert [p.label for p in layer.parameters()] == [name for name, _ in layer.named_parameters()]
+    assert layer.neurons[1].b.label == "neurons.1.b"
+    assert [p.label for p in Neuron(1, activation="prelu", seed=0).parameters()] == ["w[0]", "b", "slope"]
+
+
+def test_errors_name_the_neuron_by_its_prefix_without_the_trailing_dot():
+    model = MLP(2, [2, 1], seed=0)
+    neuron = model.layers[0].neurons[1]
+    with pytest.raises(ValueError, match=r"^layers\.0\.neurons\.1: got 3 weights for 2 inputs; they must match$"):
+        neuron.w = [mg.Value(1.0)] * 3
+    with pytest.raises(TypeError, match=r"^Neuron\.b: a parameter must be a Value, got float 0\.5; "
+                                        r"wrap a number as Value\(number\)$"):
+        Neuron(2, seed=0).b = 0.5
+    with pytest.raises(TypeError, match=r"^maX\.w\[0\]: a parameter must be a Value"):
+        Neuron(2, seed=0, prefix="maX.").w[0] = 1.0  # only the one trailing dot goes
+
+
+@pytest.mark.parametrize("fan_out", [True, 2.0, 0, -3])
+def test_fan_out_must_be_a_positive_int(fan_out):
+    with pytest.raises(ValueError, match=rf"^Neuron: fan_out must be a positive int, got {re.escape(repr(fan_out))}$"):
+        Neuron(3, init="xavier", fan_out=fan_out)
+
+
+def test_a_neuron_has_no_pre_activation_or_activation_before_its_first_forward_pass():
+    n = Neuron(2, seed=0)
+    assert n.z is None and n.a is None
+    n([1.0, 2.0])
+    assert isinstance(n.z, mg.Value) and isinstance(n.a, mg.Value)
