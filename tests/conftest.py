@@ -14,6 +14,21 @@ settings.register_profile("default", deadline=None)
 settings.register_profile("mutation", deadline=None, max_examples=10, derandomize=True)
 settings.load_profile("mutation" if os.environ.get("MUTANT_UNDER_TEST") is not None else "default")
 
+
+def pytest_collection_modifyitems(items):
+    # a property's own @settings(max_examples=300) outranks any profile, and those few properties
+    # were most of the time of every mutant of the engine: under mutmut they get the profile's
+    # examples too (hypothesis reads the settings it attached to the test when the test runs)
+    if os.environ.get("MUTANT_UNDER_TEST") is None:
+        return
+    cap = settings.get_profile("mutation")
+    for item in items:
+        test = getattr(item, "obj", None)
+        own = getattr(test, "_hypothesis_internal_use_settings", None)
+        if own is not None and own.max_examples > cap.max_examples:
+            test._hypothesis_internal_use_settings = settings(
+                own, max_examples=cap.max_examples, derandomize=cap.derandomize)
+
 CHROMIUM = "/usr/bin/chromium"
 
 
