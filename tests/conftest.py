@@ -13,6 +13,17 @@ settings.register_profile("default", deadline=None)
 # that reach it, so fewer examples per property keep a module's run to minutes
 settings.register_profile("mutation", deadline=None, max_examples=10, derandomize=True)
 settings.load_profile("mutation" if os.environ.get("MUTANT_UNDER_TEST") is not None else "default")
+if os.environ.get("MUTANT_UNDER_TEST") is not None and importlib.util.find_spec("torch") is not None:
+    # mutmut forks each mutant's run from a process that collected the tests: imported here, torch
+    # is imported once, not again (seconds) by every mutant whose tests compare with PyTorch.
+    # Only imported: no op has run, so no thread pool that a fork could catch holding a lock.
+    # Frozen out of the garbage collector: pytest collects five times as it ends, and torch's
+    # objects made each of those collections a third of a second, in every mutant's run
+    import gc
+
+    import torch  # noqa: F401
+
+    gc.freeze()
 
 
 def pytest_collection_modifyitems(items):
