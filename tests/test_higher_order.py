@@ -435,3 +435,18 @@ def test_draw_graph_of_a_gradient_draws_the_backward_pass_apart():
     assert "backward pass" not in draw_graph(y).source  # a forward graph has no legend for it
     both = draw_graph(g, color_by_grad=True).source  # one legend with both meanings
     assert "made by the backward pass" in both and "grad &gt; 0" in both
+
+
+# ---- pinned by mutation testing (docs/mutation.md) -------------------------------------------
+
+
+def test_a_gradient_that_cancels_to_zero_stops_as_in_backward_even_before_an_infinite_slope():
+    # z's two uses cancel: its gradient is the constant 0, and backward() sends nothing on from a
+    # zero gradient, so sqrt's infinite slope at 0 never meets it (0 * inf would be NaN)
+    for create_graph in (False, True):
+        x = mg.Value(0.0)
+        z = x.sqrt()
+        y = z - z
+        g = mg.grad(y, x, create_graph=create_graph)
+        y.backward()
+        assert g.data == x.grad == 0.0 and g.is_leaf
