@@ -6,12 +6,14 @@ import os
 import shutil
 
 import pytest
-from hypothesis import settings
+from hypothesis import Phase, settings
 
 settings.register_profile("default", deadline=None)
 # mutmut sets MUTANT_UNDER_TEST in every run it makes: each mutant reruns the property tests
-# that reach it, so fewer examples per property keep a module's run to minutes
-settings.register_profile("mutation", deadline=None, max_examples=10, derandomize=True)
+# that reach it, so fewer examples per property keep a module's run to minutes; and that a property
+# fails is all a mutant's run needs to know: no shrinking (it was most of a killed mutant's time)
+settings.register_profile("mutation", deadline=None, max_examples=10, derandomize=True, database=None,
+                          phases=(Phase.explicit, Phase.reuse, Phase.generate))
 settings.load_profile("mutation" if os.environ.get("MUTANT_UNDER_TEST") is not None else "default")
 if os.environ.get("MUTANT_UNDER_TEST") is not None and importlib.util.find_spec("torch") is not None:
     # mutmut forks each mutant's run from a process that collected the tests: imported here, torch
@@ -36,9 +38,12 @@ def pytest_collection_modifyitems(items):
     for item in items:
         test = getattr(item, "obj", None)
         own = getattr(test, "_hypothesis_internal_use_settings", None)
-        if own is not None and own.max_examples > cap.max_examples:
+        if own is not None and (own.max_examples > cap.max_examples or own.phases != cap.phases):
             test._hypothesis_internal_use_settings = settings(
-                own, max_examples=cap.max_examples, derandomize=cap.derandomize)
+                own, max_examples=min(own.max_examples, cap.max_examples), derandomize=cap.derandomize,
+                phases=cap.phases, database=None)
+
+
 
 CHROMIUM = "/usr/bin/chromium"
 
