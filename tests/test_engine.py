@@ -852,3 +852,17 @@ def test_leaving_the_last_no_grad_turns_the_one_read_fast_path_back_on():
 def test_bad_calls_say_what_is_wrong_in_words_a_learner_reads(call, error, message):
     with pytest.raises(error, match=f"^{re.escape(message)}$"):
         call()
+
+
+def test_leaky_relu_defaults_to_pytorchs_slope_of_one_hundredth():
+    x = Value(-2.0)
+    y = x.leaky_relu()
+    y.backward()
+    assert y.data == -2.0 * 0.01 and x.grad == 0.01
+
+
+def test_a_fused_neuron_is_bit_for_bit_its_chain_of_adds_even_for_a_sum_of_negative_zeros():
+    w, x, b = Value(1.0), Value(-0.0), Value(-0.0)
+    fused = mg.dot([w], [x], bias=b).data
+    unfused = (b + w * x).data  # -0.0 + -0.0 is -0.0
+    assert fused == unfused == 0.0 and math.copysign(1.0, fused) == math.copysign(1.0, unfused) == -1.0
