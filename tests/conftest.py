@@ -6,13 +6,44 @@ import os
 import shutil
 
 import pytest
-from hypothesis import settings
+from hypothesis import Phase, settings
 
 settings.register_profile("default", deadline=None)
 # mutmut sets MUTANT_UNDER_TEST in every run it makes: each mutant reruns the property tests
-# that reach it, so fewer examples per property keep a module's run to minutes
-settings.register_profile("mutation", deadline=None, max_examples=10, derandomize=True)
+# that reach it, so fewer examples per property keep a module's run to minutes; and that a property
+# fails is all a mutant's run needs to know: no shrinking (it was most of a killed mutant's time)
+settings.register_profile("mutation", deadline=None, max_examples=10, derandomize=True, database=None,
+                          phases=(Phase.explicit, Phase.reuse, Phase.generate))
 settings.load_profile("mutation" if os.environ.get("MUTANT_UNDER_TEST") is not None else "default")
+if os.environ.get("MUTANT_UNDER_TEST") is not None and importlib.util.find_spec("torch") is not None:
+    # mutmut forks each mutant's run from a process that collected the tests: imported here, torch
+    # is imported once, not again (seconds) by every mutant whose tests compare with PyTorch.
+    # Only imported: no op has run, so no thread pool that a fork could catch holding a lock.
+    # Frozen out of the garbage collector: pytest collects five times as it ends, and torch's
+    # objects made each of those collections a third of a second, in every mutant's run
+    import gc
+
+    import torch  # noqa: F401
+
+    gc.freeze()
+
+
+def pytest_collection_modifyitems(items):
+    # a property's own @settings(max_examples=300) outranks any profile, and those few properties
+    # were most of the time of every mutant of the engine: under mutmut they get the profile's
+    # examples too (hypothesis reads the settings it attached to the test when the test runs)
+    if os.environ.get("MUTANT_UNDER_TEST") is None:
+        return
+    cap = settings.get_profile("mutation")
+    for item in items:
+        test = getattr(item, "obj", None)
+        own = getattr(test, "_hypothesis_internal_use_settings", None)
+        if own is not None and (own.max_examples > cap.max_examples or own.phases != cap.phases):
+            test._hypothesis_internal_use_settings = settings(
+                own, max_examples=min(own.max_examples, cap.max_examples), derandomize=cap.derandomize,
+                phases=cap.phases, database=None)
+
+
 
 CHROMIUM = "/usr/bin/chromium"
 

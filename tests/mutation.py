@@ -20,6 +20,26 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 MODULES = ("engine", "ops", "nn", "optim", "functional")
 
+# The test files a module's mutants run against, where setup.cfg's list (every module test file) is
+# far more than the module needs: every test touches Value, so a mutant of Value.__add__ that
+# survives would rerun the whole list. Each file named here must hold the tests that pin the
+# module's behaviour; a mutant still runs only the tests among them that reach its function.
+TESTS_BY_MODULE = {
+    "engine": ("tests/test_engine.py", "tests/test_higher_order.py", "tests/test_ops.py"),
+}
+
+# mutmut reads its configuration from setup.cfg only; this sets the test files in the config
+# object it keeps in memory, before its command line runs (the processes that run the mutants
+# are forked from this one, so they see it too). mutmut notices the change of test files, and
+# then traces the tests again and forgets the results it kept for every module.
+_RUN_WITH_TESTS = (
+    "import json, sys\n"
+    "from mutmut.configuration import config\n"
+    "from mutmut.__main__ import cli\n"
+    "config().pytest_add_cli_args_test_selection[:] = json.loads(sys.argv.pop(1))\n"
+    "cli(prog_name='mutmut')\n"
+)
+
 # mutmut's exit codes of a mutant's test run, by what they mean for the score
 KILLED = {1, 3}
 SURVIVED = {0}
@@ -61,8 +81,10 @@ def main(argv: list[str] | None = None) -> int:
         env = dict(os.environ)
         # the tests must import the mutated copy in mutants/, never the package in this checkout
         env.pop("PYTHONPATH", None)
-        command = [sys.executable, "-m", "mutmut", "run", "--max-children", str(args.max_children),
-                   f"micrograd_like.{args.module}.*"]
+        tests = TESTS_BY_MODULE.get(args.module)
+        mutmut = [sys.executable, "-m", "mutmut"] if tests is None else [
+            sys.executable, "-c", _RUN_WITH_TESTS, json.dumps(tests)]
+        command = [*mutmut, "run", "--max-children", str(args.max_children), f"micrograd_like.{args.module}.*"]
         code = subprocess.call(command, cwd=ROOT, env=env)
         if code:
             return code

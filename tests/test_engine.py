@@ -770,3 +770,99 @@ def test_an_infinite_grad_meeting_an_infinite_slope_stays_infinite_and_opposite_
     t = torch.tensor(0.0, dtype=torch.float64, requires_grad=True)
     (t.sqrt().sqrt() - t.sqrt().sqrt()).backward()
     assert math.isnan(x.grad) and math.isnan(t.grad.item())
+
+
+# ---- pinned by mutation testing (docs/mutation.md): what the error messages say, exactly ----
+
+
+def test_a_value_in_an_error_message_is_its_repr_cut_after_40_characters():
+    def message(bad):
+        with pytest.raises(TypeError) as info:
+            Value(bad)
+        return str(info.value)
+
+    assert message("a" * 38) == "Value: expected a real number or a Value, got str '" + "a" * 38 + "'"  # repr: 40
+    assert message("a" * 39) == "Value: expected a real number or a Value, got str '" + "a" * 39 + "..."  # 41
+    assert message("a" * 60) == "Value: expected a real number or a Value, got str '" + "a" * 39 + "..."
+
+
+def test_an_int_in_an_error_message_is_shown_whole_up_to_128_bits_then_by_its_number_of_digits():
+    def message(n):
+        with pytest.raises(TypeError) as info:
+            mg.grad(Value(1.0), Value(2.0), create_graph=n)
+        return str(info.value)
+
+    assert message(2 ** 128 - 1) == f"grad: create_graph must be True or False, got int {2 ** 128 - 1}"
+    assert message(2 ** 128) == "grad: create_graph must be True or False, got an int of 39 digits"
+    assert message(-(10 ** 50)) == "grad: create_graph must be True or False, got an int of 51 digits"
+
+
+def test_an_int_too_long_to_print_is_described_by_about_how_many_digits_it_has():
+    def message(n):
+        with pytest.raises(OverflowError) as info:
+            Value(n)
+        return str(info.value)
+
+    # below 14,000 bits str() is asked for the digits and they are counted exactly; from there on
+    # they are estimated from the bits (str() of an int is refused beyond 4,300 digits)
+    assert message(2 ** 13998) == "Value: an int of 4214 digits is too large for a float (the largest is about 1.8e308)"
+    assert message(2 ** 13999).startswith("Value: an int of about 4215 digits is too large")  # 4215 exactly
+    assert message(10 ** 5000).startswith("Value: an int of about 5001 digits is too large")
+    assert message(-(2 ** 20000)).startswith("Value: an int of about 6021 digits is too large")
+
+
+def test_a_stepped_backward_reports_each_contribution_as_grad_times_local_bit_for_bit():
+    from micrograd_like.trace import backward_steps
+
+    x = Value(-1.0)
+    out = x.relu() * -3.0  # the relu is off: its node gets grad -3 and passes -3 * 0.0 = -0.0 to x
+    contributions = [e.contribution for step in backward_steps(out) for e in step.edges if e.parent is x]
+    assert len(contributions) == 1 and math.copysign(1.0, contributions[0]) == -1.0
+    assert x.grad == 0.0
+
+
+def test_leaving_the_last_no_grad_turns_the_one_read_fast_path_back_on():
+    # every op reads engine._grad_enabled first and asks the thread only when it is off: it is off
+    # exactly while some no_grad() block is open, so ordinary graph building never pays for the ask
+    assert engine._grad_enabled is True
+    with mg.no_grad():
+        assert not engine._grad_enabled
+        with mg.no_grad():
+            pass
+        assert not engine._grad_enabled
+    assert engine._grad_enabled is True and engine._no_grad_threads == 0
+
+    @mg.no_grad()
+    def evaluate():
+        return engine._grad_enabled
+
+    assert not evaluate() and engine._grad_enabled is True
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: mg.logsumexp([]), ValueError, "logsumexp: needs at least one value"),
+    (lambda: mg.logsumexp(iter(())), ValueError, "logsumexp: needs at least one value"),
+    (lambda: Value(Value(1.0)), TypeError, "Value: got a Value; use it directly, or Value(v.data) for a new leaf"),
+    (lambda: Value(1.0, label=3), TypeError, "Value: label must be a str, got int"),
+    (lambda: mg.dot([1.0, 2.0], [3.0]), ValueError, "dot: got 2 weights but 1 inputs; they must match"),
+    (lambda: mg.dot([1.0], [3.0, 4.0], bias=0.5), ValueError, "dot: got 1 weights but 2 inputs; they must match"),
+    (lambda: mg.grad(Value(1.0), []), ValueError,
+     "grad: inputs is empty; pass the Values to differentiate with respect to"),
+])
+def test_bad_calls_say_what_is_wrong_in_words_a_learner_reads(call, error, message):
+    with pytest.raises(error, match=f"^{re.escape(message)}$"):
+        call()
+
+
+def test_leaky_relu_defaults_to_pytorchs_slope_of_one_hundredth():
+    x = Value(-2.0)
+    y = x.leaky_relu()
+    y.backward()
+    assert y.data == -2.0 * 0.01 and x.grad == 0.01
+
+
+def test_a_fused_neuron_is_bit_for_bit_its_chain_of_adds_even_for_a_sum_of_negative_zeros():
+    w, x, b = Value(1.0), Value(-0.0), Value(-0.0)
+    fused = mg.dot([w], [x], bias=b).data
+    unfused = (b + w * x).data  # -0.0 + -0.0 is -0.0
+    assert fused == unfused == 0.0 and math.copysign(1.0, fused) == math.copysign(1.0, unfused) == -1.0

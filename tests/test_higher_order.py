@@ -435,3 +435,79 @@ def test_draw_graph_of_a_gradient_draws_the_backward_pass_apart():
     assert "backward pass" not in draw_graph(y).source  # a forward graph has no legend for it
     both = draw_graph(g, color_by_grad=True).source  # one legend with both meanings
     assert "made by the backward pass" in both and "grad &gt; 0" in both
+
+
+# ---- pinned by mutation testing (docs/mutation.md) -------------------------------------------
+
+
+def test_a_gradient_that_cancels_to_zero_stops_as_in_backward_even_before_an_infinite_slope():
+    # z's two uses cancel: its gradient is the constant 0, and backward() sends nothing on from a
+    # zero gradient, so sqrt's infinite slope at 0 never meets it (0 * inf would be NaN)
+    for create_graph in (False, True):
+        x = mg.Value(0.0)
+        z = x.sqrt()
+        y = z - z
+        g = mg.grad(y, x, create_graph=create_graph)
+        y.backward()
+        assert g.data == x.grad == 0.0 and g.is_leaf
+
+
+@pytest.mark.parametrize("make, wanted", [
+    (lambda x: x.sqrt().sqrt(), math.inf),  # inf meets the inner sqrt's infinite slope: inf * inf
+    (lambda x: (x + 0.0).sqrt().sqrt(), math.inf),  # the same, then on through one more node to x
+    (lambda x: x.sqrt().sqrt() - x.sqrt().sqrt(), math.nan),  # +inf and -inf reach x: NaN
+    (lambda x: (x.sqrt() * 2.0 + x.relu().sqrt()) * 3.0, math.inf),  # a dead relu takes no inf * 0
+])
+def test_infinite_gradients_flow_and_add_up_in_grad_as_in_backward(make, wanted):
+    x = mg.Value(0.0)
+    out = make(x)
+    g = mg.grad(out, x)
+    out.backward()
+    assert math.isnan(g.data) if math.isnan(wanted) else g.data == wanted
+    assert math.isnan(x.grad) if math.isnan(wanted) else x.grad == wanted
+
+
+def test_an_infinite_gradient_is_masked_by_a_slope_that_is_a_value_of_zero_in_both_modes():
+    # out = sqrt(x * y) at y = 0: x's slope is the Value y, 0 here, so the infinite gradient of
+    # x * y does not reach x (inf * 0 would be NaN); y's slope is the Value x, 3 here, so y gets inf
+    for create_graph in (False, True):
+        x, y = mg.Value(3.0), mg.Value(0.0)
+        out = (x * y).sqrt()
+        gx, gy = mg.grad(out, [x, y], create_graph=create_graph)
+        out.backward()
+        assert (gx.data, gy.data) == (x.grad, y.grad) == (0.0, math.inf)
+
+
+def test_a_constant_slope_other_than_one_multiplies_the_gradient_under_create_graph():
+    # leaky_relu(2.0) of a negative input has the constant slope 2: out = (2 * -x*x) ** 2 = 4 x**4
+    x = mg.Value(1.5)
+    y = (-(x * x)).leaky_relu(2.0)
+    first = mg.grad(y, x, create_graph=True)  # one use, with the constant gradient 1 from the seed
+    assert first.data == -4.0 * 1.5
+    out = y * y
+    dx = mg.grad(out, x, create_graph=True)  # here the gradient reaching the slope is a Value (2y)
+    assert dx.data == 16.0 * 1.5 ** 3
+    assert mg.grad(dx, x).data == 48.0 * 1.5 ** 2
+
+
+def test_a_value_used_in_many_sums_gets_the_sum_of_its_gradients_under_create_graph():
+    # b enters out through two + nodes, whose gradients are Values: d out/d b = q + p
+    x, b = mg.Value(2.0), mg.Value(0.5)
+    p, q = x + b, x * x + b
+    out = p * q
+    db = mg.grad(out, b, create_graph=True)
+    assert db.data == q.data + p.data
+    assert mg.grad(db, x).data == 1.0 + 2.0 * 2.0  # d(q + p)/dx = 2x + 1
+    assert mg.grad(db, b).data == 2.0
+
+
+def test_constant_gradients_through_constant_slopes_are_multiplied_and_summed_to_a_constant():
+    # x < 0: each leaky_relu is a constant slope, so d out/dx is the constant 2*3 + 2*5 = 16
+    x = mg.Value(-1.0)
+    out = x.leaky_relu(3.0).leaky_relu(2.0) + x.leaky_relu(5.0).leaky_relu(2.0)
+    dx = mg.grad(out, x, create_graph=True)
+    assert dx.data == 16.0 and dx.is_leaf  # a constant has no graph
+    # with a term that does have a graph (x * x), the constant is added to it
+    out = x * x + x.leaky_relu(3.0).leaky_relu(2.0)
+    dx = mg.grad(out, x, create_graph=True)
+    assert dx.data == 2.0 * -1.0 + 6.0 and mg.grad(dx, x).data == 2.0
