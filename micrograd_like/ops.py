@@ -108,7 +108,11 @@ def _power_slope(x: float, n: float) -> float:
     except OverflowError:
         # x**(n-1) is negative only for a negative x and an odd integer n - 1
         x, n = _val(x), _val(n)
-        negative = (n < 0) != (x < 0.0 and (n - 1) % 2 == 1)
+        if n == 0:
+            # a Value exponent of 0 (create_graph) with x**-1 past the float range: the slope is
+            # 0 * x**-1 = 0, as backward() gives it, not an infinity
+            return 0.0
+        negative = (n < 0) != (x < 0.0 and n % 2 == 0)  # n even: n - 1 odd (n % 2 is exact, n - 1 may round)
         return -math.inf if negative else math.inf
 
 

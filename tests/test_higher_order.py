@@ -511,3 +511,14 @@ def test_constant_gradients_through_constant_slopes_are_multiplied_and_summed_to
     out = x * x + x.leaky_relu(3.0).leaky_relu(2.0)
     dx = mg.grad(out, x, create_graph=True)
     assert dx.data == 2.0 * -1.0 + 6.0 and mg.grad(dx, x).data == 2.0
+
+
+def test_a_zero_value_exponent_keeps_a_flat_base_with_create_graph_where_base_to_the_minus_one_overflows():
+    # d/da a**b = b * a**(b-1) is 0 at b = 0 for every a > 0; building the graph of it must not turn
+    # the overflowing a**-1 of a subnormal base into an infinite slope that backward() does not give
+    for a0 in (1e-310, 5e-324):
+        a, b = leaves(a0, 0.0)
+        plain = [g.data for g in mg.grad(a**b, [a, b])]
+        built = [g.data for g in mg.grad(a**b, [a, b], create_graph=True)]
+        assert plain[0] == built[0] == 0.0
+        assert built[1] == plain[1] == pytest.approx(math.log(a0), rel=1e-12)

@@ -275,3 +275,13 @@ def test_a_value_exponent_needs_a_positive_base_and_says_why():
         mg.Value(-2.0) ** mg.Value(2.0)
     with pytest.raises(ValueError, match=r"got base 0\.0 \(d/db"):
         0.0 ** mg.Value(2.0)
+
+
+@pytest.mark.parametrize("a0", [math.nan, math.inf, 2.5])
+def test_a_zero_value_exponent_gives_the_base_a_zero_slope_even_at_a_nan_or_infinite_base(a0):
+    # a**0 is 1 for every a, so d/da is 0, as torch masks it; 0 * a**-1 would make it nan at a nan base
+    a, b = mg.Value(a0), mg.Value(0.0)
+    out = a**b
+    out.backward()
+    assert out.data == 1.0
+    assert a.grad == 0.0

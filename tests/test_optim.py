@@ -381,3 +381,16 @@ def test_the_base_optimizer_has_no_weight_decay_unless_asked_and_errors_name_the
         SGD([mg.Value(1.0)], weight_decay=-1)
     with pytest.raises(ValueError, match=r"^Adam: weight_decay must be a finite number >= 0, got inf$"):
         Adam([mg.Value(1.0)], weight_decay=math.inf)
+
+
+@pytest.mark.parametrize(
+    "alpha, error, message",
+    [
+        (-0.5, ValueError, r"^RMSprop: alpha must be a finite number >= 0, got -0\.5$"),
+        (math.nan, ValueError, r"^RMSprop: alpha must be a finite number >= 0, got nan$"),
+        ("0.9", TypeError, r"^RMSprop: alpha must be a number, got str '0\.9'$"),
+    ],
+)
+def test_rmsprop_names_itself_and_alpha_when_alpha_is_negative_or_not_a_number(alpha, error, message):
+    with pytest.raises(error, match=message):
+        RMSprop([mg.Value(1.0)], alpha=alpha)
