@@ -111,7 +111,7 @@ def _check_rows(rows: Sequence, what: str) -> None:
                 finite = False
             if not finite:
                 where = f"row {i}" + (f", column {j}" if cells is not None else "")
-                shown = f"{x!r:.40}" if not isinstance(x, int) else f"an int of {len(str(abs(x)))} digits"
+                shown = engine._describe(x) if isinstance(x, int) else f"{x!r:.40}"  # never a 5,000-digit repr
                 raise ValueError(f"fit: {what} has {shown} at {where}; the data must be finite numbers "
                                  "(drop or fill missing values, clip or rescale huge ones) before training")
 

@@ -205,3 +205,11 @@ def test_bad_optimizer_arguments_say_what_to_pass():
         fit(model, X, y, optimizer=SGD(model.parameters(), lr=0.2), lr=0.1, progress=False)
     with pytest.raises(TypeError, match="optimizer must be an optimizer object .* got int"):
         fit(model, X, y, optimizer=3, progress=False)
+
+
+def test_an_int_too_long_to_print_is_described_by_its_digits():
+    X, y = moons(10)
+    X = [list(row) for row in X]
+    X[2][0] = 10 ** 5000  # str() refuses ints past 4,300 digits
+    with pytest.raises(ValueError, match=r"X has an int of about 5001 digits at row 2, column 0"):
+        fit(MLP(2, [2, 1], seed=0), X, y, loss="hinge", progress=False)
