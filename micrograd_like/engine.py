@@ -570,7 +570,7 @@ def _grad_walk_floats(order: list[Value]) -> dict[Value, float]:
             continue
         if g - g:  # inf or NaN: as in backward(), it does not cross an edge whose derivative is 0
             for parent, local in zip(v.parents, v.local_grads):
-                if local:
+                if _sends(g, local):
                     grads[parent] = get(parent, 0.0) + g * local
             continue
         b = v._b

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .engine import Value, topological_order
+from .viz import _fmt  # numbers read the same in a caption as in the boxes
 
 if TYPE_CHECKING:  # graphviz is imported lazily so that `import micrograd_like` stays cheap
     import graphviz
@@ -24,10 +25,6 @@ __all__ = ["Flipbook", "Frame", "flipbook", "save_steps"]
 GIF_HINT = "writing a GIF needs Pillow and cairosvg: pip install 'micrograd_like[gif]'"
 _LINK = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 _renders = itertools.count()  # numbers each rendering, so two copies on one page get distinct ids
-
-
-def _fmt(x: float) -> str:
-    return f"{x:.4g}"
 
 
 @dataclass(frozen=True)

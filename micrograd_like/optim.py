@@ -6,7 +6,7 @@ import math
 import numbers
 from collections.abc import Iterable
 
-from .engine import Value
+from .engine import Value, _describe
 
 __all__ = ["Optimizer", "SGD", "RMSprop", "Adam"]
 
@@ -40,8 +40,8 @@ def _hyper(name: str, value: object, owner: str, below: float | None = None, pos
         x = float(value)
     except OverflowError:
         # an int past 1e308 has no float; say which setting it is rather than Python's bare message
-        raise ValueError(f"{owner}: {name} must be a finite number, got an int of {len(str(abs(math.trunc(value))))} "
-                         "digits, too large for a float") from None
+        raise ValueError(f"{owner}: {name} must be a finite number, got {_describe(value)}, "
+                         "too large for a float") from None
     if not (math.isfinite(x) and (x > 0.0 if positive else x >= 0.0)):
         raise ValueError(f"{owner}: {name} must be a finite number {'> 0' if positive else '>= 0'}, got {value!r}")
     if below is not None and x >= below:

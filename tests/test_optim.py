@@ -167,6 +167,8 @@ def test_defaults_are_pytorchs():
         (lambda: SGD([mg.Value(1.0)], lr=10**400), ValueError,
          "SGD: lr must be a finite number, got an int of 401 digits, too large for a float"),
         (lambda: Adam([mg.Value(1.0)], lr=-10**400), ValueError, "Adam: lr must be a finite number, .*too large"),
+        (lambda: SGD([mg.Value(1.0)], lr=10**5000), ValueError,  # too long even for str()
+         "SGD: lr must be a finite number, got an int of about 5001 digits, too large for a float"),
         (lambda: SGD([mg.Value(1.0)], momentum=10**309), ValueError, "SGD: momentum must be a finite number"),
         (lambda: Adam([mg.Value(1.0)], betas=(0.9, 1.0)), ValueError, "Adam: betas\\[1\\] must be < 1.0"),
         (lambda: Adam([mg.Value(1.0)], betas=0.9), ValueError, "betas must be a pair"),
