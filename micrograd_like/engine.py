@@ -360,7 +360,19 @@ def _send_masked(v: Value, g: float) -> None:
 
 _new = object.__new__
 _MANY = object()  # the _b of a node with many parents, which sit in the tuples _a and _c
-_SEEN = object()  # the grad of a node while _backward_order walks the graph
+
+
+class _Mark(float):
+    """The grad of a node while ``_backward_order`` walks the graph: NaN, a number that was never computed.
+
+    Each walk makes its own mark, so a mark left behind by a walk cut short (Ctrl-C while
+    it cleaned up) is not taken for "seen" by the next walk, which resets that grad. A
+    float, so the leftover prints and draws as nan instead of breaking a repr.
+    """
+
+    __slots__ = ()
+
+
 _data = attrgetter("data")
 
 
@@ -745,8 +757,9 @@ def _backward_order(root: Value) -> list[Value]:
     """The non-leaf Values ``root`` depends on, parents first, each with its grad reset to 0.
 
     The walk of ``topological_order`` without the leaves, tuned because it was a third of
-    a training step. A node is marked as seen by setting its grad to ``_SEEN`` (its grad
-    is reset right after), which is cheaper than a set of seen nodes; a leaf is skipped
+    a training step. A node is marked as seen by setting its grad to this walk's own
+    ``_Mark`` (its grad is reset right after), which is cheaper than a set of seen nodes
+    and cannot be confused with a mark an interrupted walk left; a leaf is skipped
     by a look at ``_a``; and a node whose one or two parents are leaves or done already
     (``w * x`` once x is done, in most neurons) is done at once, without a trip through
     the stack. The two tuples of parents of a many-input node are often shared: a
@@ -762,14 +775,14 @@ def _backward_order(root: Value) -> list[Value]:
     order: list[Value] = []
     stack: list[tuple[Value, Iterator[Value]]] = []
     walked: set[int] = set()  # ids of the tuples of parents walked so far; the graph keeps them alive
-    node, parents = root, iter(root.parents)
-    root.grad = _SEEN  # type: ignore[assignment]
+    seen = _Mark(math.nan)
+    node, parents = root, iter(root.parents)  # root needs no mark: it is nobody's parent here
     try:
         while True:
             for p in parents:
                 a = p._a
-                if a is not None and p.grad is not _SEEN:
-                    p.grad = _SEEN  # type: ignore[assignment]
+                if a is not None and p.grad is not seen:
+                    p.grad = seen
                     b = p._b
                     if b is _MANY:
                         c = p._c
@@ -781,7 +794,7 @@ def _backward_order(root: Value) -> list[Value]:
                         if not p_parents:
                             order.append(p)  # every tuple was walked already: p is done
                             continue
-                    elif (a._a is None or a.grad is _SEEN) and (b is None or b._a is None or b.grad is _SEEN):
+                    elif (a._a is None or a.grad is seen) and (b is None or b._a is None or b.grad is seen):
                         order.append(p)  # its parents are leaves or done already: p is done too
                         continue
                     else:
@@ -799,9 +812,10 @@ def _backward_order(root: Value) -> list[Value]:
                 node, parents = stack.pop()
     except BaseException:
         # interrupted (Ctrl-C, say): a node may be marked but not yet in order, on the stack or
-        # current (the walk had just met it), so look for marks over the whole graph
+        # current (the walk had just met it), so look for marks over the whole graph (and clear
+        # any that an earlier walk, interrupted while it cleaned up, left)
         for v in topological_order(root):
-            if v.grad is _SEEN:
+            if type(v.grad) is _Mark:
                 v.grad = 0.0
         raise
     finally:

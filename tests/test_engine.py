@@ -1,6 +1,8 @@
 """Value, backward, no_grad, memory and bad input: the engine's contract."""
 
+import dis
 import gc
+import inspect
 import math
 import re
 import sys
@@ -12,6 +14,7 @@ from hypothesis import strategies as st
 
 import micrograd_like as mg
 from micrograd_like import Value, engine
+from micrograd_like.nn import MLP
 from micrograd_like.testing import gradcheck
 from micrograd_like.testing.strategies import expressions
 
@@ -661,13 +664,97 @@ def test_an_interrupted_backward_leaves_every_grad_a_number_and_the_next_one_rig
     with pytest.raises(KeyboardInterrupt):
         root.backward()
     graph = mg.topological_order(root)
-    assert all(type(v.grad) is float for v in graph), [v for v in graph if type(v.grad) is not float]
+    # every grad is a plain 0 again, as before the pass: no mark (a NaN) and no other number left
+    assert all(type(v.grad) is float and v.grad == 0.0 for v in graph), [v for v in graph if v.grad != 0.0]
     for leaf in (x, w, c):
         leaf.grad = 0.0
     root.backward()  # the trap is disarmed: a normal pass over the same graph
     assert gradcheck(lambda x_, w_, c_: _interrupted_graph(shape, x_, w_, c_), x.data, w.data, c.data)
     wanted = [v.grad for v in _fresh_leaf_grads(shape, x.data, w.data, c.data)]
     assert [x.grad, w.grad, c.grad] == pytest.approx(wanted, rel=1e-12)
+
+
+# CPython acts on a signal (Ctrl-C raises KeyboardInterrupt) only at some bytecodes: right after a
+# call returns and at the jump back of a loop (and as a function starts). Other code runs on without
+# a break: the few bytecodes of a `break` out of a try, between its block's end and its inlined
+# finally, say, where an exception would skip the clean-up.
+_SIGNAL_CHECKED_AFTER = ("CALL", "JUMP_BACKWARD", "POP_JUMP_BACKWARD", "JUMP_ABSOLUTE", "RESUME")
+
+
+def _interrupt_walk(k):
+    """A tracer that raises KeyboardInterrupt where the k-th signal could land in backward()'s walk.
+
+    Returns (the tracer, a record): the record counts those places and keeps the frame and the
+    line (counted from the walk's ``def``) the interrupt landed on.
+    """
+    record = {"count": 0, "frame": None, "line": None, "after": ""}
+
+    def opcodes(frame, event, arg):
+        if frame.f_lineno is not None:  # None on a few bytecodes the compiler added: keep the last
+            record["line"] = frame.f_lineno - frame.f_code.co_firstlineno
+        if event == "opcode":
+            if record["after"].startswith(_SIGNAL_CHECKED_AFTER):
+                record["count"] += 1
+                if record["count"] == k:
+                    record["frame"] = frame
+                    raise KeyboardInterrupt
+            record["after"] = dis.opname[frame.f_code.co_code[frame.f_lasti]]
+        return opcodes
+
+    def calls(frame, event, arg):
+        if "_backward_order" in frame.f_code.co_name:  # the walk (mutmut renames a copy it mutates)
+            frame.f_trace_opcodes = True
+            return opcodes
+        return None
+
+    return calls, record
+
+
+def _traced(tracer, fn):
+    old = sys.gettrace()
+    sys.settrace(tracer)
+    try:
+        fn()
+    finally:
+        sys.settrace(old)
+
+
+def test_ctrl_c_at_any_bytecode_of_the_walk_leaves_the_next_backward_right():
+    """Ctrl-C can land at any of the walk's signal checks, those of its clean-up included (on a
+    million nodes the clean-up runs for a while). Wherever it lands, the next backward() computes
+    every grad right, and until then each grad the walk touched is 0 (reset) or, only if the
+    clean-up itself was cut short, nan (a mark the next walk tells from its own)."""
+    net = MLP(2, [3, 2], seed=3)  # dot nodes that share their tuples of parents
+    xs = [Value(0.5, "x0"), Value(-1.25, "x1")]
+    a, b = net(xs)
+    root = (a * b + a.tanh()).relu() * (b + 1.0) + mg.sum([a, b, a * a])
+    leaves = [*net.parameters(), *xs]
+    inner = [v for v in mg.topological_order(root) if v.parents]
+
+    def right_grads():
+        for v in leaves:
+            v.grad = 0.0
+        root.backward()
+        return [v.grad for v in leaves]
+
+    wanted = right_grads()
+    tracer, record = _interrupt_walk(0)  # counts the bytecodes of one whole walk, interrupts none
+    _traced(tracer, root.backward)
+    assert record["frame"] is None and record["count"] > 100
+    for k in range(1, record["count"] + 1):
+        for v in inner:
+            v.grad = 7.0  # what a node's grad holds before the pass
+        tracer, record = _interrupt_walk(k)
+        with pytest.raises(KeyboardInterrupt):
+            _traced(tracer, root.backward)
+        source = inspect.getsource(record["frame"].f_code).splitlines()
+        clean_up = next(i for i, line in enumerate(source) if "except BaseException" in line)
+        left = {v.grad for v in inner if v.grad not in (0.0, 7.0)}
+        if record["line"] < clean_up:
+            assert not left, (k, source[record["line"]], left)
+        else:
+            assert all(math.isnan(g) for g in left), (k, source[record["line"]], left)
+        assert right_grads() == wanted, (k, source[record["line"]])
 
 
 def _interrupted_graph(shape, x, w, c):
