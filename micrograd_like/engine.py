@@ -409,15 +409,15 @@ def _record(op: Op, inputs: tuple[Value, ...], data: float, args: tuple, op_labe
     out._a = out._b = None
     if inputs and (_grad_enabled or _thread_grad_enabled()):
         local = op.derivative(data, *args)
-        if len(inputs) == 1:
-            out._a, out._da = inputs[0], local[0]
-            out._c = (op, params) if params else op
-        elif len(inputs) == 2:
-            out._a, out._b = inputs
-            out._da, out._db = local
-            out._c = (op, params) if params else op
-        else:
+        if len(inputs) > 2:
             out._a, out._da, out._b, out._c, out._db = inputs, local, _MANY, (), ()
+        else:
+            out._c = (op, params) if params else op
+            if len(inputs) == 1:
+                out._a, out._da = inputs[0], local[0]
+            else:
+                out._a, out._b = inputs
+                out._da, out._db = local
     out._op = op_label or op.name
     out.label = ""
     return out

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 import micrograd_like as mg
 from micrograd_like import engine, ops
+from micrograd_like.engine import made_by_backward_pass
 from micrograd_like.nn import MLP
 from micrograd_like.testing import call_op, gradcheck, gradgradcheck
 from micrograd_like.testing.strategies import expressions, floats, op_inputs
@@ -499,6 +500,21 @@ def test_a_value_used_in_many_sums_gets_the_sum_of_its_gradients_under_create_gr
     assert db.data == q.data + p.data
     assert mg.grad(db, x).data == 1.0 + 2.0 * 2.0  # d(q + p)/dx = 2x + 1
     assert mg.grad(db, b).data == 2.0
+
+
+def test_a_slope_of_one_multiplies_nothing_in_the_graph_of_a_derivative():
+    # what grad(create_graph=True) builds is what a picture of f' shows (notebook 14): the slope 1
+    # of a + node passes the gradient on as it is, with no factor 1 in a * or dot node
+    x, b = mg.Value(2.0), mg.Value(0.5)
+    p, q = x + b, x * x + b
+    out = p * q
+    db = mg.grad(out, b, create_graph=True)  # q * 1 + p * 1
+    made = [v for v in mg.topological_order(db) if made_by_backward_pass(v)]
+    assert made == [db] and set(db.parents) == {p, q}
+    dx = mg.grad(out, x, create_graph=True)  # q * 1 + p * x + p * x
+    made = [v for v in mg.topological_order(dx) if made_by_backward_pass(v)]
+    assert len(made) == 2 and set(dx.parents) == {q, made[0]}
+    assert sorted(map(id, made[0].parents)) == sorted(map(id, (p, p, x, x)))
 
 
 def test_constant_gradients_through_constant_slopes_are_multiplied_and_summed_to_a_constant():
