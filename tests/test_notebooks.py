@@ -60,3 +60,17 @@ def test_the_test_command_compares_notebook_outputs():
     assert "notebooks" in pytest_cfg["testpaths"].split()
     assert "--nbval" in pytest_cfg["addopts"].split()
     assert (ROOT / "notebooks" / "sanitize.cfg").exists()
+
+
+def test_hypothesis_is_the_version_the_notebook_outputs_were_made_with():
+    # notebooks 07 and 12 show cases hypothesis drew; another release draws others, and nbval's
+    # diffs of those cells would not say why
+    hypothesis = pytest.importorskip("hypothesis")
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT / "setup.cfg")
+    pins = [r for r in cfg["options.extras_require"]["test"].split("\n") if r.startswith("hypothesis==")]
+    assert len(pins) == 1, "setup.cfg's test extra should pin hypothesis"
+    pinned = pins[0].split("==")[1]
+    assert hypothesis.__version__ == pinned, (
+        f"hypothesis {hypothesis.__version__} is installed, but the notebooks' outputs were made with {pinned}: "
+        f"pip install -e '.[test]', or raise the pin and run python tests/refresh_notebooks.py")
