@@ -690,6 +690,7 @@ def _interrupt_walk(k):
     record = {"count": 0, "frame": None, "line": None, "after": ""}
 
     def opcodes(frame, event, arg):
+        frame.f_trace_opcodes = True  # Python 3.13 ignores it when set by the call event alone
         if frame.f_lineno is not None:  # None on a few bytecodes the compiler added: keep the last
             record["line"] = frame.f_lineno - frame.f_code.co_firstlineno
         if event == "opcode":
@@ -740,6 +741,8 @@ def test_ctrl_c_at_any_bytecode_of_the_walk_leaves_the_next_backward_right():
     wanted = right_grads()
     tracer, record = _interrupt_walk(0)  # counts the bytecodes of one whole walk, interrupts none
     _traced(tracer, root.backward)
+    if record["count"] == 0:
+        pytest.skip(f"Python {sys.version.split()[0]} sends a tracer no opcode events (seen on CPython 3.12.1)")
     assert record["frame"] is None and record["count"] > 100
     for k in range(1, record["count"] + 1):
         for v in inner:
