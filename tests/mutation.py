@@ -1,4 +1,4 @@
-"""Mutation-test one module with mutmut: `python tests/mutation.py engine` (or ops, nn, optim, functional).
+"""Mutation-test one module with mutmut: `python tests/mutation.py engine` (or ops, nn, optim, functional, ...).
 
 mutmut (configured in setup.cfg's [mutmut] section) copies the project into mutants/,
 traces the module tests once to learn which tests call which function, then runs each
@@ -18,7 +18,7 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-MODULES = ("engine", "ops", "nn", "optim", "functional")
+MODULES = ("engine", "ops", "nn", "optim", "functional", "train", "io", "data")
 
 # The test files a module's mutants run against, where setup.cfg's list (every module test file) is
 # far more than the module needs: every test touches Value, so a mutant of Value.__add__ that
@@ -26,6 +26,9 @@ MODULES = ("engine", "ops", "nn", "optim", "functional")
 # module's behaviour; a mutant still runs only the tests among them that reach its function.
 TESTS_BY_MODULE = {
     "engine": ("tests/test_engine.py", "tests/test_higher_order.py", "tests/test_ops.py"),
+    "train": ("tests/test_train.py",),
+    "io": ("tests/test_io.py",),
+    "data": ("tests/test_data.py",),
 }
 
 # mutmut reads its configuration from setup.cfg only; this sets the test files in the config
