@@ -1,11 +1,13 @@
 """JSON save/load: exact round trips, atomic writes, and clear errors that leave the model alone."""
 
+import errno
 import json
 import os
 import re
 import stat
 import subprocess
 import sys
+import threading
 import time
 import tracemalloc
 from fractions import Fraction
@@ -72,10 +74,10 @@ def test_loading_a_wrong_shape_leaves_the_model_unchanged(tmp_path):
 def test_save_refuses_non_finite_values_and_keeps_the_old_file(tmp_path):
     path = tmp_path / "m.json"
     mg.save({"a": 1.0}, path)
-    with pytest.raises(ValueError, match="b must be a finite number"):
+    with pytest.raises(ValueError, match="^save: b must be a finite number, got float inf$"):
         mg.save({"a": 2.0, "b": float("inf")}, path)
     assert mg.load(path) == {"a": 1.0}
-    with pytest.raises(TypeError, match="expected a dict"):
+    with pytest.raises(TypeError, match="expected a dict from model.state_dict.., got list$"):
         mg.save([1.0], path)
 
 
@@ -310,7 +312,9 @@ _HEAD = '{"format": "micrograd_like.state_dict", "version": 1, "parameters": '
         ('{"w": -1e999}', "too large"),
         ('{"w": ' + "9" * 400 + "}", "400 digits"),
         ('{"w": ' + "1" * 5000 + "}", "5000 digits"),
-        ('{"w": ' + "9" * 309 + "}", "w is an int of 309 digits, too large"),
+        ('{"w": ' + "9" * 309 + "}", r"^load: .*bad\.json: w is an int of 309 digits, too large"),
+        # the longest integer the parser converts: the error still names its parameter
+        ('{"w": ' + "9" * 310 + "}", r"^load: .*bad\.json: w is an int of 310 digits, too large"),
         ('{"w": 1.0, "w": 2.0}', "key 'w' twice"),
     ],
 )
@@ -319,7 +323,8 @@ def test_load_refuses_what_save_refuses_naming_the_file(tmp_path, params, patter
     path.write_text(_HEAD + params + "}")
     with pytest.raises(ValueError, match=pattern) as info:
         mg.load(path)
-    assert str(path) in str(info.value)
+    assert str(info.value).startswith(f"load: {path}")
+    assert str(info.value).count("load: ") == 1  # no second "load: " inside
 
 
 def test_deep_nesting_is_a_value_error_naming_the_file(tmp_path):
@@ -372,24 +377,41 @@ def test_a_file_that_grows_after_its_size_was_checked_is_read_only_up_to_the_bou
         mg.load(path)
 
 
-_LOAD_FIFO = """
-import sys
-import micrograd_like as mg
-try:
-    mg.load(sys.argv[1])
-except ValueError as e:
-    print(e)
-"""
-
-
 def test_loading_a_fifo_is_refused_without_waiting(tmp_path):
+    # in this process (not a child), so that mutation testing sees the test reach load
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
-    root = os.path.dirname(os.path.dirname(os.path.abspath(mg.__file__)))
-    env = {**os.environ, "PYTHONPATH": root}
-    out = subprocess.run([sys.executable, "-c", _LOAD_FIFO, str(fifo)], capture_output=True, text=True,
-                         timeout=30, env=env, check=False)
-    assert "pipe is not a regular file" in out.stdout, out.stderr
+    outcome = []
+
+    def load():
+        try:
+            mg.load(fifo)
+        except ValueError as e:
+            outcome.append(str(e))
+
+    reader = threading.Thread(target=load, daemon=True)
+    reader.start()
+    reader.join(timeout=20)
+    waited = reader.is_alive()
+    if waited:  # load sits in open() waiting for a writer: give it one, so the thread ends
+        os.close(os.open(fifo, os.O_WRONLY))
+        reader.join(timeout=20)
+    assert not waited, "load waited for a writer to open the FIFO"
+    assert outcome == [f"load: {fifo} is not a regular file (a device, FIFO or socket)"]
+
+
+def test_loading_a_device_is_refused_naming_it():
+    if not os.path.exists(os.devnull) or not stat.S_ISCHR(os.stat(os.devnull).st_mode):
+        pytest.skip("no character device at os.devnull")
+    with pytest.raises(ValueError, match=rf"^load: {re.escape(os.devnull)} is not a regular file"):
+        mg.load(os.devnull)
+
+
+def test_load_works_where_the_os_has_no_o_nonblock(tmp_path, monkeypatch):
+    path = tmp_path / "m.json"
+    mg.save({"a": 0.5}, path)
+    monkeypatch.delattr(os, "O_NONBLOCK", raising=False)  # Windows has none
+    assert mg.load(path) == {"a": 0.5}
 
 
 def test_loading_a_folder_names_it(tmp_path):
@@ -419,3 +441,246 @@ def test_save_and_load_state_dict_take_every_number_the_engine_takes(tmp_path):
     assert mg.load(tmp_path / "m.json") == {"layers.0.neurons.0.w[0]": 0.5, "layers.0.neurons.0.b": 1.0}
     with pytest.raises(TypeError, match=r"load_state_dict: layers.0.neurons.0.b must be a real number, got ndarray"):
         model.load_state_dict({**state, "layers.0.neurons.0.b": np.array([1.0, 2.0])})
+
+
+# ---- what the messages show, and the edges of the limits ----------------------------------------
+
+
+def test_long_keys_and_numbers_are_cut_short_in_messages(tmp_path):
+    path = tmp_path / "bad.json"
+    key = "k" * 200
+    path.write_text(_HEAD + f'{{"{key}": 1.0, "{key}": 2.0}}}}')
+    with pytest.raises(ValueError, match=f"has the key '{'k' * 80}' twice$"):
+        mg.load(path)
+    number = "1." + "0" * 100 + "e999"
+    path.write_text(_HEAD + f'{{"w": {number}}}}}')
+    with pytest.raises(ValueError, match=rf"contains the number {re.escape(number[:40])}, which is too large"):
+        mg.load(path)
+
+
+def test_a_parameter_name_that_is_not_a_string_is_named(tmp_path):
+    with pytest.raises(TypeError, match=r"^save: parameter names must be str, got 1$"):
+        mg.save({1: 2.0}, tmp_path / "m.json")
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_missing_folder_is_named(tmp_path):
+    path = tmp_path / "nowhere" / "m.json"
+    with pytest.raises(FileNotFoundError, match=rf"^save: cannot write {re.escape(str(path))}: "
+                                                rf"{re.escape(str(tmp_path / 'nowhere'))} is not an existing folder$"):
+        mg.save({"a": 1.0}, path)
+
+
+def test_a_file_we_may_not_write_is_refused_and_kept(tmp_path, monkeypatch):
+    path = tmp_path / "m.json"
+    mg.save({"a": 1.0}, path)
+    os.chmod(path, 0o444)
+    if os.geteuid() == 0:  # root may write anything: let access() answer as for another user
+        real_access = os.access
+        monkeypatch.setattr(os, "access", lambda p, mode, **kw: not (mode & os.W_OK and os.fspath(p) == str(path))
+                            and real_access(p, mode, **kw))
+    with pytest.raises(PermissionError, match=rf"^save: {re.escape(str(path))} is not writable$"):
+        mg.save({"a": 2.0}, path)
+    monkeypatch.undo()
+    assert mg.load(path) == {"a": 1.0} and os.listdir(tmp_path) == ["m.json"]
+
+
+def test_a_file_of_exactly_max_file_bytes_is_loaded(tmp_path, monkeypatch):
+    path = tmp_path / "m.json"
+    mg.save({f"p{i}": i / 3 for i in range(20)}, path)
+    monkeypatch.setattr(mg_io, "MAX_FILE_BYTES", os.path.getsize(path))
+    assert mg.load(path) == {f"p{i}": i / 3 for i in range(20)}
+
+
+def test_a_file_that_grows_after_its_size_was_checked_is_not_read_whole(tmp_path, monkeypatch):
+    path = tmp_path / "growing.json"
+    with open(path, "wb") as f:
+        f.truncate(64 * 1024 * 1024)  # 64 MiB that take no disk
+    monkeypatch.setattr(mg_io, "MAX_FILE_BYTES", 1000)
+    real_fstat = os.fstat
+
+    def small_fstat(fd):  # the size as it was a moment before the file grew
+        st = list(real_fstat(fd))
+        st[stat.ST_SIZE] = 10
+        return os.stat_result(st)
+
+    monkeypatch.setattr(mg_io.os, "fstat", small_fstat)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match="growing.json is larger than 1000 bytes"):
+            mg.load(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1024 * 1024
+
+
+def test_the_saved_file_has_one_parameter_per_line(tmp_path):
+    # a saved model reads and diffs line by line
+    path = tmp_path / "m.json"
+    mg.save({"a": 0.5, "b": -2.0}, path)
+    lines = [line.strip() for line in path.read_text().splitlines()]
+    assert '"a": 0.5,' in lines and '"b": -2.0' in lines
+
+
+def test_a_file_name_of_255_bytes_can_be_saved_and_saved_again(tmp_path):
+    path = tmp_path / ("m" * 250 + ".json")
+    mg.save({"a": 1.0}, path)
+    mg.save({"a": 2.0}, path)  # the temporary file's name must fit too
+    assert mg.load(path) == {"a": 2.0}
+    assert os.listdir(tmp_path) == [path.name]
+
+
+def test_a_reader_of_the_old_file_sees_the_whole_old_model(tmp_path):
+    # a file with one name is replaced by a rename, never overwritten where a reader reads it
+    path = tmp_path / "m.json"
+    old = {f"p{i}": i / 3 for i in range(100)}
+    mg.save(old, path)
+    with open(path) as reader:
+        mg.save({"new": 1.0}, path)
+        assert json.loads(reader.read())["parameters"] == old
+    assert mg.load(path) == {"new": 1.0}
+
+
+def test_the_temporary_file_is_made_in_the_target_folder(tmp_path, monkeypatch):
+    # a rename works only within one file system, and the target's folder is the one sure to be it
+    folder = tmp_path / "models"
+    folder.mkdir()
+    elsewhere = tmp_path / "cwd"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    renames = []
+    real_replace = os.replace
+
+    def replace(src, dst, **kw):
+        renames.append((os.fspath(src), os.fspath(dst)))
+        return real_replace(src, dst, **kw)
+
+    monkeypatch.setattr(os, "replace", replace)
+    mg.save({"a": 1.0}, folder / "m.json")
+    [(src, dst)] = renames
+    assert os.path.dirname(src) == str(folder) and dst == str(folder / "m.json")
+    assert os.path.basename(src).startswith(".m.json.") and src.endswith(".tmp-mgl")
+
+
+def test_a_failed_save_leaves_the_old_model_and_no_temporary_file(tmp_path, monkeypatch):
+    path = tmp_path / "m.json"
+    mg.save({"a": 1.0}, path)
+
+    def full_disk(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full_disk)
+    with pytest.raises(OSError) as info:
+        mg.save({"a": 2.0}, path)
+    assert info.value.errno == errno.ENOSPC
+    monkeypatch.undo()
+    assert mg.load(path) == {"a": 1.0} and os.listdir(tmp_path) == ["m.json"]
+
+
+def test_an_existing_file_keeps_its_mode_where_the_os_has_no_fchmod(tmp_path, monkeypatch):
+    path = tmp_path / "m.json"
+    mg.save({"a": 1.0}, path)
+    os.chmod(path, 0o604)
+    monkeypatch.delattr(os, "fchmod", raising=False)
+    mg.save({"a": 2.0}, path)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o604
+    assert mg.load(path) == {"a": 2.0} and os.listdir(tmp_path) == ["m.json"]
+
+
+def test_a_path_ending_in_the_alternate_separator_is_refused(tmp_path, monkeypatch):
+    # Windows accepts "/" as well as "\\"; here the alternate separator is made "@" to test that branch
+    monkeypatch.setattr(os, "altsep", "@")
+    with pytest.raises(IsADirectoryError, match=r"^save: .*new@ names a folder"):
+        mg.save({"a": 1.0}, str(tmp_path / "new") + "@")
+    mg.save({"a": 1.0}, tmp_path / "m.json")
+    assert os.listdir(tmp_path) == ["m.json"]
+
+
+# ---- stale temporary files: only a dead process's, only regular files -----------------------------
+
+
+@pytest.mark.parametrize("error", [PermissionError(errno.EPERM, "not yours"), OSError(errno.EIO, "unsure")],
+                         ids=["another user's", "unsure"])
+def test_a_temporary_file_of_a_process_that_may_be_alive_is_kept(tmp_path, monkeypatch, error):
+    pid = _dead_pid()
+    temp = tmp_path / f".m.json.{pid}.0badc0de.tmp-mgl"
+    temp.write_text("{")
+    real_kill = os.kill
+
+    def kill(p, sig):
+        assert sig == 0, "save must only probe with signal 0"
+        if p == pid:  # as the OS answers for a process of another user (or when it cannot tell)
+            raise error
+        return real_kill(p, 0)
+
+    monkeypatch.setattr(os, "kill", kill)
+    mg.save({"a": 1.0}, tmp_path / "m.json")
+    assert sorted(os.listdir(tmp_path)) == sorted(["m.json", temp.name])
+
+
+def test_a_symlink_named_like_a_stale_temporary_file_is_kept(tmp_path):
+    pid = _dead_pid()
+    target = tmp_path / "other.txt"
+    target.write_text("not ours")
+    link = tmp_path / f".m.json.{pid}.0badc0de.tmp-mgl"
+    link.symlink_to(target)
+    mg.save({"a": 1.0}, tmp_path / "m.json")
+    assert link.is_symlink() and target.read_text() == "not ours"
+
+
+# ---- in-place writes of hard-linked files on a full disk ------------------------------------------
+
+
+def _fallocate_fails(monkeypatch, code):
+    calls = []
+
+    def fallocate(fd, offset, length):
+        calls.append(length)
+        os.ftruncate(fd, offset + length // 2)  # a part was reserved before the disk was full
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(os, "posix_fallocate", fallocate, raising=False)
+    return calls
+
+
+def _linked_pair(tmp_path, state):
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    mg.save(state, first)
+    os.link(first, second)
+    return first, second
+
+
+def test_a_hard_linked_file_on_a_full_disk_keeps_its_old_model(tmp_path, monkeypatch):
+    old = {"a": 1.0}
+    first, second = _linked_pair(tmp_path, old)
+    size = os.path.getsize(first)
+    calls = _fallocate_fails(monkeypatch, errno.ENOSPC)
+    with pytest.raises(OSError) as info:
+        mg.save({f"p{i}": i / 3 for i in range(50)}, first)  # larger: needs room the disk lacks
+    assert info.value.errno == errno.ENOSPC and calls
+    monkeypatch.undo()
+    assert os.path.getsize(second) == size and mg.load(second) == old
+
+
+def test_a_hard_linked_file_that_does_not_grow_needs_no_room(tmp_path, monkeypatch):
+    first, second = _linked_pair(tmp_path, {"a": 1.5, "b": 2.5})
+    calls = _fallocate_fails(monkeypatch, errno.ENOSPC)
+    size = os.path.getsize(first)
+    mg.save({"a": 2.5, "b": 1.5}, first)  # the same length
+    assert os.path.getsize(second) == size
+    mg.save({"a": 2.0}, second)  # shorter
+    assert calls == []
+    monkeypatch.undo()
+    assert mg.load(first) == {"a": 2.0}
+
+
+@pytest.mark.parametrize("code", ["EOPNOTSUPP", "EINVAL"])
+def test_a_file_system_without_fallocate_still_gets_the_model(tmp_path, monkeypatch, code):
+    first, second = _linked_pair(tmp_path, {"a": 1.0})
+    calls = _fallocate_fails(monkeypatch, getattr(errno, code))
+    big = {f"p{i}": i / 3 for i in range(50)}
+    mg.save(big, first)
+    assert calls
+    monkeypatch.undo()
+    assert mg.load(second) == big
