@@ -329,7 +329,8 @@ def test_circles_factor_must_lie_strictly_between_0_and_1():
         assert [math.hypot(*row) for row, t in zip(X, y) if t == 1] == pytest.approx([factor] * 5)
 
 
-@pytest.mark.parametrize("n, k, turns", [(90, 3, None), (100, 2, 0.5), (60, 4, 2.0), (50, 5, 0.0)])
+@pytest.mark.parametrize("n, k, turns", [(90, 3, None), (100, 2, 0.5), (60, 4, 2.0), (50, 5, 0.0), (40, 3, 1.5),
+                                         (7, 2, None)])
 def test_spirals_arms_sit_at_their_documented_angles(n, k, turns):
     X, y = (data.make_spirals(n, n_classes=k, noise=0.0, seed=0) if turns is None
             else data.make_spirals(n, n_classes=k, noise=0.0, turns=turns, seed=0))
@@ -341,7 +342,8 @@ def test_spirals_arms_sit_at_their_documented_angles(n, k, turns):
         assert (a, b) == pytest.approx((r * math.cos(angle), r * math.sin(angle)), abs=1e-9)
     for c in range(k):  # from the centre out to radius 1
         radii = [math.hypot(*row) for row, t in zip(X, y) if t == c]
-        assert radii == sorted(radii) and max(radii) == pytest.approx(1.0) and 0 < min(radii) <= k / n + 1e-9
+        assert radii == sorted(radii) and max(radii) == pytest.approx(1.0)
+        assert 0 < min(radii) <= 1 / len(radii) + 1e-9
 
 
 @pytest.mark.parametrize("noise", [None, 0.2])
