@@ -110,12 +110,13 @@ def make_spirals(
     if isinstance(n_classes, bool) or not isinstance(n_classes, int) or n_classes < 2:
         raise ValueError(f"make_spirals: n_classes must be an int >= 2, got {n_classes!r}")
     rng = random.Random(seed)
-    per_class = n_samples / n_classes
     X: Rows = []
     y: list[int] = []
     for i in range(n_samples):
         label = i % n_classes
-        r = (i // n_classes + 1) / per_class
+        # an arm's own row count, so every arm ends at radius 1 when n_samples is no multiple of n_classes
+        arm_rows = (n_samples - label + n_classes - 1) // n_classes
+        r = (i // n_classes + 1) / arm_rows
         t = 2.0 * math.pi * (turns * r + label / n_classes)
         X.append([r * math.cos(t) + rng.gauss(0.0, noise * r), r * math.sin(t) + rng.gauss(0.0, noise * r)])
         y.append(label)

@@ -3,6 +3,7 @@ a line and the fruits are learnable with the package's own losses and optimizers
 
 import math
 import random
+import re
 
 import pytest
 from hypothesis import given, settings
@@ -207,6 +208,333 @@ def test_standardize_scales_columns_and_reuses_stats():
     assert data.standardize([[2.0, 40.0, 6.0]], stats)[0] == [[0.0, 2.0, 1.0]]
     with pytest.raises(ValueError, match="row 0 has 2 columns, the stats have 3"):
         data.standardize([[1.0, 2.0]], stats)
+
+
+# ---- what the docstrings promise, generator by generator -------------------------------------------
+
+
+def _mean(values):
+    return math.fsum(values) / len(values)
+
+
+def _std(values):
+    m = _mean(values)
+    return math.sqrt(math.fsum((v - m) ** 2 for v in values) / len(values))
+
+
+DEFAULTS = [
+    (data.make_moons, {"n_samples": 100, "noise": 0.1, "seed": 0}),
+    (data.make_circles, {"n_samples": 100, "noise": 0.05, "factor": 0.5, "seed": 0}),
+    (data.make_spirals, {"n_samples": 100, "n_classes": 2, "noise": 0.1, "turns": 1.0, "seed": 0}),
+    (data.make_xor, {"n_samples": 100, "noise": 0.1, "seed": 0}),
+    (data.make_blobs, {"n_samples": 100, "centers": 3, "std": 0.5, "n_features": 2, "seed": 0}),
+    (data.make_line, {"n_samples": 50, "m": 2.0, "b": -1.0, "noise": 0.1, "x_range": (-1.0, 1.0), "seed": 0}),
+    (data.make_fruits, {"n_samples": 150, "seed": 0}),
+]
+
+
+@pytest.mark.parametrize("make, documented", DEFAULTS, ids=[make.__name__ for make, _ in DEFAULTS])
+def test_defaults_are_the_documented_values(make, documented):
+    made = make()
+    assert made == make(**documented)
+    rows, _ = made
+    assert len(rows) == documented["n_samples"]
+
+
+@pytest.mark.parametrize("make", TWO_D + [data.make_line, data.make_fruits])
+def test_sizes_are_checked_and_the_error_names_the_function(make):
+    name = make.__name__
+    for bad in (1, 0, -3, 2.0, "10", True, None):
+        with pytest.raises(ValueError, match=f"^{name}: n_samples must be an int >= 2, got {re.escape(repr(bad))}$"):
+            make(bad)
+    rows, labels = make(2, seed=0)
+    assert len(rows) == len(labels) == 2  # the smallest size allowed
+
+
+@pytest.mark.parametrize("make", TWO_D + [data.make_line])
+def test_noise_is_checked_and_the_error_names_the_function_and_the_argument(make):
+    param = "std" if make is data.make_blobs else "noise"
+    for bad in (-0.1, math.inf, math.nan, True, "0.1", None):
+        with pytest.raises(ValueError, match=f"^{make.__name__}: {param} must be a finite number >= 0, got "
+                                             f"{re.escape(repr(bad))}$"):
+            make(10, **{param: bad})
+    assert make(10, **{param: 0}) == make(10, **{param: 0.0})  # an int is a number too
+
+
+@pytest.mark.parametrize("make", [data.make_line, data.make_fruits])
+def test_line_and_fruits_are_seeded(make):
+    assert make(20, seed=3) == make(20, seed=3)
+    assert make(20, seed=3) != make(20, seed=4)
+
+
+@pytest.mark.parametrize("n", [2, 3, 4, 5, 6, 101])
+def test_moons_arcs_run_from_end_to_end_with_evenly_spaced_points(n):
+    X, y = data.make_moons(n, noise=0.0, seed=0)
+    assert (y.count(0), y.count(1)) == (n // 2, n - n // 2)
+    upper = sorted(math.atan2(b, a) for (a, b), t in zip(X, y) if t == 0)  # (cos t, sin t)
+    lower = sorted(math.atan2(0.5 - b, 1.0 - a) for (a, b), t in zip(X, y) if t == 1)  # (1 - cos t, 0.5 - sin t)
+    for angles in (upper, lower):
+        k = len(angles)
+        assert angles == pytest.approx([math.pi * j / max(k - 1, 1) for j in range(k)], abs=1e-9)
+    for (a, b), t in zip(X, y):
+        assert math.hypot(a - t, b - 0.5 * t) == pytest.approx(1.0)
+
+
+def test_moons_rows_come_shuffled_by_the_seed():
+    X0, y0 = data.make_moons(40, noise=0.0, seed=0)
+    X1, y1 = data.make_moons(40, noise=0.0, seed=1)
+    assert sorted(zip(map(tuple, X0), y0)) == sorted(zip(map(tuple, X1), y1))  # the same points ...
+    assert X0 != X1 and y0 != y1 and y0 != sorted(y0)  # ... in another order, not class by class
+
+
+@pytest.mark.parametrize("noise", [None, 0.05, 0.2])
+def test_moons_noise_has_the_given_std(noise):
+    X, y = data.make_moons(2000, seed=1) if noise is None else data.make_moons(2000, noise=noise, seed=1)
+    noise = 0.1 if noise is None else noise  # the default
+    off_arc = [math.hypot(a - t, b - 0.5 * t) - 1.0 for (a, b), t in zip(X, y)]
+    assert _std(off_arc) == pytest.approx(noise, rel=0.1)
+    assert abs(_mean(off_arc)) < noise / 4
+
+
+def test_circles_alternate_classes_at_uniform_random_angles():
+    X, y = data.make_circles(2000, noise=0.0, seed=1)
+    assert y == [i % 2 for i in range(2000)]
+    angles = [math.atan2(b, a) % (2 * math.pi) for a, b in X]
+    for quarter in range(4):
+        share = sum(quarter * math.pi / 2 <= t < (quarter + 1) * math.pi / 2 for t in angles) / len(angles)
+        assert share == pytest.approx(0.25, abs=0.04)
+    assert data.make_circles(20, noise=0.0, seed=2)[0] != X[:20]
+
+
+@pytest.mark.parametrize("noise, factor", [(None, None), (0.1, 0.3), (0.02, 0.8)])
+def test_circles_are_centred_with_the_given_radii_and_noise(noise, factor):
+    kwargs = {k: v for k, v in (("noise", noise), ("factor", factor)) if v is not None}
+    X, y = data.make_circles(2000, seed=3, **kwargs)
+    noise, factor = kwargs.get("noise", 0.05), kwargs.get("factor", 0.5)  # the defaults
+    for label, radius in ((0, 1.0), (1, factor)):
+        radii = [math.hypot(*row) for row, t in zip(X, y) if t == label]
+        assert _mean(radii) == pytest.approx(radius, abs=noise / 4 + 0.002)
+        assert _std(radii) == pytest.approx(noise, rel=0.1)
+    assert _mean([a for a, _ in X]) == pytest.approx(0.0, abs=0.05)
+    assert _mean([b for _, b in X]) == pytest.approx(0.0, abs=0.05)
+
+
+def test_circles_factor_must_lie_strictly_between_0_and_1():
+    for bad in (0, 0.0, 1, 1.0, -0.5, True, False, "0.5", None):
+        with pytest.raises(ValueError, match=f"^make_circles: factor must be a number in \\(0, 1\\), got "
+                                             f"{re.escape(repr(bad))}$"):
+            data.make_circles(10, factor=bad)
+    for factor in (1e-9, 0.999):
+        X, y = data.make_circles(10, noise=0.0, factor=factor)
+        assert [math.hypot(*row) for row, t in zip(X, y) if t == 1] == pytest.approx([factor] * 5)
+
+
+@pytest.mark.parametrize("n, k, turns", [(90, 3, None), (100, 2, 0.5), (60, 4, 2.0), (50, 5, 0.0), (40, 3, 1.5),
+                                         (7, 2, None)])
+def test_spirals_arms_sit_at_their_documented_angles(n, k, turns):
+    X, y = (data.make_spirals(n, n_classes=k, noise=0.0, seed=0) if turns is None
+            else data.make_spirals(n, n_classes=k, noise=0.0, turns=turns, seed=0))
+    turns = 1.0 if turns is None else turns  # the default
+    assert y == [i % k for i in range(n)]
+    for (a, b), c in zip(X, y):
+        r = math.hypot(a, b)
+        angle = 2 * math.pi * (turns * r + c / k)
+        assert (a, b) == pytest.approx((r * math.cos(angle), r * math.sin(angle)), abs=1e-9)
+    for c in range(k):  # from the centre out to radius 1
+        radii = [math.hypot(*row) for row, t in zip(X, y) if t == c]
+        assert radii == sorted(radii) and max(radii) == pytest.approx(1.0)
+        assert 0 < min(radii) <= 1 / len(radii) + 1e-9
+
+
+@pytest.mark.parametrize("noise", [None, 0.2])
+def test_spirals_noise_is_scaled_by_the_radius(noise):
+    clean, _ = data.make_spirals(3000, n_classes=3, noise=0.0, seed=0)
+    noisy, _ = (data.make_spirals(3000, n_classes=3, seed=5) if noise is None
+                else data.make_spirals(3000, n_classes=3, noise=noise, seed=5))
+    noise = 0.1 if noise is None else noise  # the default
+    radii = [math.hypot(*row) for row in clean]
+    assert radii[:3] < radii[-3:]  # rows go outwards, so the first third is the inner third
+    for axis in (0, 1):
+        scaled = [(p[axis] - c[axis]) / r for p, c, r in zip(noisy, clean, radii)]
+        for part in (scaled[:1000], scaled[2000:]):  # as much noise per unit of radius inside as outside
+            assert _std(part) == pytest.approx(noise, rel=0.12) and abs(_mean(part)) < noise / 5
+
+
+def test_spirals_n_classes_must_be_an_int_of_at_least_2():
+    for bad in (1, 0, 2.0, True, "3", None):
+        with pytest.raises(ValueError, match=f"^make_spirals: n_classes must be an int >= 2, got "
+                                             f"{re.escape(repr(bad))}$"):
+            data.make_spirals(10, n_classes=bad)
+
+
+def test_xor_corners_take_turns_and_give_the_labels():
+    X, y = data.make_xor(40, noise=0.0, seed=0)
+    for start in range(0, 40, 4):
+        assert sorted(map(tuple, X[start:start + 4])) == [(-1.0, -1.0), (-1.0, 1.0), (1.0, -1.0), (1.0, 1.0)]
+    assert all(t == int(a != b) for (a, b), t in zip(X, y))
+    assert y.count(1) == 20
+
+
+@pytest.mark.parametrize("noise", [None, 0.3])
+def test_xor_noise_has_the_given_std(noise):
+    X, _ = data.make_xor(2000, seed=2) if noise is None else data.make_xor(2000, noise=noise, seed=2)
+    noise = 0.1 if noise is None else noise  # the default
+    for axis in (0, 1):
+        off_corner = [row[axis] - math.copysign(1.0, row[axis]) for row in X]
+        assert _std(off_corner) == pytest.approx(noise, rel=0.1) and abs(_mean(off_corner)) < noise / 5
+
+
+def test_xor_labels_come_from_the_corner_so_big_noise_overlaps_them():
+    X, y = data.make_xor(400, noise=1.0, seed=0)
+    against_signs = sum(t != int((a > 0) != (b > 0)) for (a, b), t in zip(X, y)) / len(y)
+    assert 0.2 < against_signs < 0.5
+
+
+def test_blobs_take_turns_on_the_given_centres():
+    centres = [[1, 2], [-3, 0.5], [0, 0]]
+    X, y = data.make_blobs(9, centers=centres, std=0.0, seed=0)
+    assert y == [0, 1, 2] * 3
+    assert X == [centres[t] for t in y] and all(type(v) is float for row in X for v in row)
+    X, y = data.make_blobs(4, centers=[[1.0, 2.0, 3.0]], n_features=5, std=0.0)  # n_features only counts
+    assert (X, y) == ([[1.0, 2.0, 3.0]] * 4, [0] * 4)
+
+
+def test_blob_centres_are_drawn_uniformly_from_minus_5_to_5():
+    X, y = data.make_blobs(1000, centers=1000, std=0.0, seed=0)
+    values = [v for row in X for v in row]
+    assert len(X[0]) == 2 and len({tuple(row) for row in X}) == 1000
+    assert all(-5.0 <= v <= 5.0 for v in values) and min(values) < -4.9 and max(values) > 4.9
+    assert _mean(values) == pytest.approx(0.0, abs=0.3)
+    assert data.make_blobs(3, std=0.0, seed=0) != data.make_blobs(3, std=0.0, seed=1)
+    X, y = data.make_blobs(5, centers=1, n_features=1, std=0.0, seed=0)  # the smallest count and dimension
+    assert y == [0] * 5 and len(X[0]) == 1 and X == [X[0]] * 5
+
+
+@pytest.mark.parametrize("std", [None, 0.3])
+def test_blobs_spread_with_the_given_std(std):
+    centres = [[0.0, 0.0], [5.0, 5.0]]
+    X, y = (data.make_blobs(2000, centers=centres, seed=1) if std is None
+            else data.make_blobs(2000, centers=centres, std=std, seed=1))
+    std = 0.5 if std is None else std  # the default
+    for axis in (0, 1):
+        off_centre = [row[axis] - centres[t][axis] for row, t in zip(X, y)]
+        assert _std(off_centre) == pytest.approx(std, rel=0.1) and abs(_mean(off_centre)) < std / 5
+
+
+def test_blobs_check_their_centres():
+    with pytest.raises(TypeError, match="^make_blobs: centers must be a count or a list of points, got bool$"):
+        data.make_blobs(10, centers=True)
+    for centers, n_features in ((0, 2), (-1, 2), (3, 0), (3, True), (3, 2.5)):
+        with pytest.raises(ValueError, match=f"^make_blobs: need centers >= 1 and n_features >= 1, got {centers!r} "
+                                             f"and {n_features!r}$"):
+            data.make_blobs(10, centers=centers, n_features=n_features)
+    for centers in ([], [[]], [[0.0, 0.0], [1.0]]):
+        with pytest.raises(ValueError, match="^make_blobs: centers must be a count or a non-empty list of points of "
+                                             "one dimension$"):
+            data.make_blobs(10, centers=centers)
+
+
+@pytest.mark.parametrize("noise", [None, 0.3])
+def test_line_spreads_x_uniformly_and_y_by_the_noise(noise):
+    xs, ys = (data.make_line(2000, x_range=(2.0, 5.0), seed=1) if noise is None
+              else data.make_line(2000, x_range=(2.0, 5.0), noise=noise, seed=1))
+    noise = 0.1 if noise is None else noise  # the default
+    assert all(2.0 <= x <= 5.0 for x in xs) and min(xs) < 2.05 and max(xs) > 4.95
+    assert _mean(xs) == pytest.approx(3.5, abs=0.1) and sum(x < 3.5 for x in xs) == pytest.approx(1000, abs=80)
+    residuals = [y - (2.0 * x - 1.0) for x, y in zip(xs, ys)]  # the default line
+    assert _std(residuals) == pytest.approx(noise, rel=0.1) and abs(_mean(residuals)) < noise / 5
+
+
+def test_line_defaults_span_minus_1_to_1_on_y_equals_2x_minus_1():
+    xs, ys = data.make_line(noise=0.0)
+    assert len(xs) == 50 and all(-1.0 <= x <= 1.0 for x in xs) and min(xs) < -0.8 and max(xs) > 0.8
+    assert ys == [2.0 * x - 1.0 for x in xs]
+
+
+def test_line_x_range_must_be_increasing():
+    for bad in ((1.0, 1.0), (2.0, -1.0)):
+        with pytest.raises(ValueError, match=f"^make_line: x_range must be \\(low, high\\) with low < high, got "
+                                             f"{re.escape(repr(bad))}$"):
+            data.make_line(10, x_range=bad)
+
+
+def test_fruits_clip_impossible_weights_and_sizes(monkeypatch):
+    # a made-up fruit whose weight and size centre on 0: every draw lands on the floors
+    ghost = data._FruitKind((0.0, 1.0), {"green": 1.0}, {"smooth": 1.0}, (0.0, 0.1))
+    monkeypatch.setitem(data._FRUITS, "banana", ghost)
+    fruits = data.make_fruits(30, seed=0)
+    ghosts = [row for row, t in zip(fruits.X, fruits.y) if t == 1]
+    assert len(ghosts) == 10 and {row[0] for row in ghosts} == {30.0} and {row[7] for row in ghosts} == {2.0}
+    others = [row for row, t in zip(fruits.X, fruits.y) if t != 1]
+    assert len({row[0] for row in others}) == 20  # real fruits are not clipped
+
+
+# ---- the helpers' promises ----------------------------------------------------------------------
+
+
+def test_one_hot_accepts_one_class_and_integral_indices():
+    assert data.one_hot(0, 1) == [1.0] and data.one_hot([0, 0], 1) == [[1.0], [1.0]]
+    assert data.one_hot(range(3), 3) == [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
+    with pytest.raises(ValueError, match="^one_hot: index -1 is out of range for 3 classes$"):
+        data.one_hot(-1, 3)
+    with pytest.raises(ValueError, match="^one_hot: index 2 is out of range for 2 classes$"):
+        data.one_hot([0, 2], 2)
+
+
+def test_one_hot_refuses_bools_and_non_integers():
+    for bad in (0, -1, True, 2.0, "3", None):
+        with pytest.raises(ValueError, match=f"^one_hot: n_classes must be a positive int, got "
+                                             f"{re.escape(repr(bad))}$"):
+            data.one_hot(0, bad)
+    for bad, name in ((True, "bool"), (1.0, "float"), ("1", "str"), (None, "NoneType")):
+        with pytest.raises(TypeError, match=f"^one_hot: index must be an int or a list of ints, got {name}$"):
+            data.one_hot(bad, 3)
+    for bad, name in ((True, "bool"), (1.0, "float"), ("1", "str")):
+        with pytest.raises(TypeError, match=f"^one_hot: index must be an int or a list of ints, got a {name} in the "
+                                            "list$"):
+            data.one_hot([0, bad], 3)
+
+
+def test_train_test_split_defaults_to_a_quarter_and_seed_0():
+    X = [[float(i)] for i in range(20)]
+    y = list(range(20))
+    Xtr, Xte, ytr, yte = data.train_test_split(X, y)
+    assert (Xtr, Xte, ytr, yte) == data.train_test_split(X, y, test_size=0.25, seed=0)
+    assert len(yte) == 5 and yte + ytr != y and sorted(yte + ytr) == y  # shuffled, then split
+
+
+def test_train_test_split_sizes():
+    X = [[float(i)] for i in range(10)]
+    y = list(range(10))
+    assert [len(data.train_test_split(X, y, test_size=s)[3]) for s in (1, 9, 0.01, 0.04, 0.26, 0.9)] == [1, 9, 1, 1,
+                                                                                                          3, 9]
+    for bad in (0.0, 1.0, -0.5, True, "0.3", None):
+        with pytest.raises(ValueError, match=f"^train_test_split: test_size must be a fraction in \\(0, 1\\) or a row "
+                                             f"count, got {re.escape(repr(bad))}$"):
+            data.train_test_split(X, y, test_size=bad)
+    for bad, n_test in ((0, 0), (-2, -2), (10, 10), (0.99, 10)):
+        with pytest.raises(ValueError, match=f"^train_test_split: cannot put {n_test} of 10 rows in the test set and "
+                                             "keep some for training$"):
+            data.train_test_split(X, y, test_size=bad)
+
+
+def test_batches_shuffle_with_seed_0_by_default():
+    X = [[float(i)] for i in range(20)]
+    y = list(range(20))
+    got = list(data.batches(X, y, 6))
+    assert got == list(data.batches(X, y, 6, shuffle=True, seed=0))
+    seen = [t for _, yb in got for t in yb]
+    assert seen != y and sorted(seen) == y
+    for bad in (0, -1, True, 2.0, None):
+        with pytest.raises(ValueError, match=f"^batches: batch_size must be a positive int, got "
+                                             f"{re.escape(repr(bad))}$"):
+            list(data.batches(X, y, bad))
+
+
+def test_standardize_needs_rows_unless_given_stats():
+    with pytest.raises(ValueError, match="^standardize: needs at least one row to compute column statistics$"):
+        data.standardize([])
+    assert data.standardize([], ([1.0], [2.0])) == ([], ([1.0], [2.0]))
 
 
 # ---- learning from the data ---------------------------------------------------------------------
