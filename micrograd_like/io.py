@@ -34,12 +34,11 @@ def _finite_float(value: object, name: str, op: str) -> float:
 
     Accepts what the engine's ``Value`` accepts (``engine.is_real``: float, int, bool,
     Fraction, NumPy scalars and 0-d arrays), as long as it fits in a float and is finite.
-    Anything else is a TypeError, or a ValueError when it was read from a file.
+    Anything else is a TypeError: the wrong type handed over by code (``load`` refuses a
+    non-number in a file itself, as bad data).
     """
     if not is_real(value):
-        # in a file it is bad data; handed over by code, it is the wrong type
-        error = ValueError if op == "load" else TypeError
-        raise error(f"{op}: {name} must be a real number, got {_describe(value)}")
+        raise TypeError(f"{op}: {name} must be a real number, got {_describe(value)}")
     try:
         x = float(value)  # type: ignore[arg-type]  # is_real() made sure it converts
     except OverflowError:
