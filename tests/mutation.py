@@ -18,7 +18,8 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-MODULES = ("engine", "ops", "nn", "optim", "functional", "train", "io", "data")
+MODULES = ("engine", "ops", "nn", "optim", "functional", "train", "io", "data", "testing", "trace", "expr")
+PACKAGES = {"testing"}  # a package's module is its __init__.py
 
 # The test files a module's mutants run against, where setup.cfg's list (every module test file) is
 # far more than the module needs: every test touches Value, so a mutant of Value.__add__ that
@@ -29,6 +30,9 @@ TESTS_BY_MODULE = {
     "train": ("tests/test_train.py",),
     "io": ("tests/test_io.py",),
     "data": ("tests/test_data.py",),
+    "testing": ("tests/test_testing.py",),
+    "trace": ("tests/test_trace.py",),
+    "expr": ("tests/test_expr.py",),
 }
 
 # mutmut reads its configuration from setup.cfg only; this sets the test files in the config
@@ -51,7 +55,8 @@ TIMEOUT = {36, -24, 24, 152, 255}
 
 def results(module: str) -> dict[str, int | None]:
     """{mutant name: exit code of its test run} for MODULE, from mutmut's record in mutants/."""
-    meta = ROOT / "mutants" / "micrograd_like" / f"{module}.py.meta"
+    path = f"{module}/__init__.py" if module in PACKAGES else f"{module}.py"
+    meta = ROOT / "mutants" / "micrograd_like" / f"{path}.meta"
     return json.loads(meta.read_text())["exit_code_by_key"]
 
 

@@ -21,8 +21,10 @@ def _mutmut_setting(name):
 
 
 def test_mutmut_mutates_exactly_the_modules_the_script_offers():
-    assert _mutmut_setting("only_mutate") == [f"micrograd_like/{m}.py" for m in mutation.MODULES]
-    assert all((ROOT / "micrograd_like" / f"{m}.py").is_file() for m in mutation.MODULES)
+    files = [f"micrograd_like/{m}/__init__.py" if m in mutation.PACKAGES else f"micrograd_like/{m}.py"
+             for m in mutation.MODULES]
+    assert _mutmut_setting("only_mutate") == files
+    assert all((ROOT / f).is_file() for f in files)
 
 
 def test_every_test_file_named_for_mutants_exists():
