@@ -138,3 +138,93 @@ def test_a_failing_expression_is_reported_as_a_formula():
         prop()
     notes = "\n".join(getattr(info.value, "__notes__", []))
     assert "Expression(" in notes and "_Node(" not in notes and "inputs=(" in notes
+
+
+# A function whose backward() and central differences disagree by a known amount: the part of it
+# computed from x.data is outside the graph, so backward() does not see it but a difference does.
+# At x = 0 with eps = 0.5 every number below is exact in binary, so the bounds can be hit exactly.
+def _off_by(c):
+    return lambda x: x + c * x.data  # analytic 1, numeric 1 + c
+
+
+def test_gradcheck_passes_a_difference_exactly_at_the_bound_and_fails_just_past_it():
+    # analytic 1 vs numeric 2: the difference 1 is allowed by atol alone, by rtol alone, or by both
+    assert gradcheck(_off_by(1.0), 0.0, eps=0.5, atol=1.0, rtol=0.0) is True
+    assert gradcheck(_off_by(1.0), 0.0, eps=0.5, atol=0.0, rtol=0.5) is True
+    assert gradcheck(_off_by(1.0), 0.0, eps=0.5, atol=0.5, rtol=0.25) is True
+    for atol, rtol in [(1.0 - 2**-20, 0.0), (0.0, 0.5 - 2**-20), (0.5, 0.25 - 2**-20)]:
+        with pytest.raises(AssertionError):
+            gradcheck(_off_by(1.0), 0.0, eps=0.5, atol=atol, rtol=rtol)
+
+
+def test_gradcheck_failure_gives_the_difference_and_what_was_allowed():
+    with pytest.raises(AssertionError) as info:
+        gradcheck(_off_by(1.0), 0.0, eps=0.5, atol=0.0, rtol=0.25)
+    message = str(info.value)
+    assert "analytic 1.0 vs numeric 2.0" in message
+    assert "(difference -1, allowed 0.5)" in message
+
+
+def test_gradcheck_default_tolerances_are_1e_5_absolute_and_1e_4_relative():
+    # numeric 0: only atol = 1e-5 is allowed (c * x - c * x.data has analytic c, numeric exactly 0)
+    assert gradcheck(lambda x: 0.99e-5 * x - 0.99e-5 * x.data, 0.3)
+    with pytest.raises(AssertionError):
+        gradcheck(lambda x: 1.01e-5 * x - 1.01e-5 * x.data, 0.3)
+    # numeric about 1000: 1e-5 + 1e-4 * 1000 = 0.10001 is allowed
+    assert gradcheck(lambda x: 1000.0 * x + 0.099 * x.data, 0.3)
+    with pytest.raises(AssertionError):
+        gradcheck(lambda x: 1000.0 * x + 0.101 * x.data, 0.3)
+
+
+def test_gradcheck_differences_with_the_eps_it_is_given():
+    # relu at 0.5: with eps = 1 the central difference straddles the kink, (1.5 - 0) / 2 = 0.75
+    assert gradcheck(lambda x: x.relu(), 0.5)
+    with pytest.raises(AssertionError, match="analytic 1.0 vs numeric 0.75"):
+        gradcheck(lambda x: x.relu(), 0.5, eps=1.0)
+
+
+def test_numerical_grad_differences_with_the_eps_it_is_given():
+    assert numerical_grad(lambda x: x.relu(), 0.5, eps=1.0) == [0.75]
+    assert numerical_grad(lambda x: x.relu(), 0.25e-6) == [0.625]  # default eps 1e-6: (1.25e-6 - 0) / 2e-6
+
+
+def test_gradcheck_and_gradgradcheck_give_f_leaves_named_as_in_their_messages():
+    seen = []
+
+    def f(a, b):
+        seen.append((a.label, b.label))
+        return a * b
+
+    gradcheck(f, 1.0, 2.0)
+    assert seen[0] == ("x0", "x1")
+    seen.clear()
+    gradgradcheck(f, 1.0, 2.0)
+    assert seen[0] == ("x0", "x1")
+
+
+def test_call_op_names_an_unknown_op_and_the_ones_it_has():
+    with pytest.raises(KeyError, match=r"no op named 'cosh'; the table has \[.*'tanh'"):
+        call_op("cosh", [1.0])
+
+
+# d f / dx = c * x.data, a constant of the graph: the analytic second derivative is 0, while the
+# difference of first derivatives at x = 1 +- 0.5 is (1.5 c - 0.5 c) / 1 = c, exactly.
+def _second_off_by(c):
+    return lambda x: x * (c * x.data)
+
+
+def test_gradgradcheck_passes_a_difference_exactly_at_the_bound_and_fails_just_past_it():
+    assert gradgradcheck(_second_off_by(2.0), 1.0, eps=0.5, atol=2.0, rtol=0.0) is True
+    assert gradgradcheck(_second_off_by(2.0), 1.0, eps=0.5, atol=0.0, rtol=1.0) is True
+    assert gradgradcheck(_second_off_by(2.0), 1.0, eps=0.5, atol=1.0, rtol=0.5) is True
+    for atol, rtol in [(2.0 - 2**-20, 0.0), (0.0, 1.0 - 2**-20), (1.0, 0.5 - 2**-20)]:
+        with pytest.raises(AssertionError):
+            gradgradcheck(_second_off_by(2.0), 1.0, eps=0.5, atol=atol, rtol=rtol)
+
+
+def test_gradgradcheck_failure_gives_the_difference_and_what_was_allowed():
+    with pytest.raises(AssertionError) as info:
+        gradgradcheck(_second_off_by(2.0), 1.0, eps=0.5, atol=0.0, rtol=0.25)
+    message = str(info.value)
+    assert "analytic 0.0 vs numeric 2.0" in message
+    assert "(difference -2, allowed 0.5)" in message

@@ -70,6 +70,7 @@ def gradcheck(
 
     Passes when |analytic - numeric| <= atol + rtol * |numeric| for each input and
     returns True; otherwise raises AssertionError naming the input and both values.
+    For backward(), ``f`` gets leaves labelled x0, x1, ..., the names the message uses.
     """
     leaves = [Value(float(x), label=f"x{i}") for i, x in enumerate(inputs)]
     out = f(*leaves)
@@ -109,7 +110,8 @@ def gradgradcheck(
     (df/dx_i at x_j + eps - df/dx_i at x_j - eps) / (2 eps), where that derivative comes
     from ``grad`` without ``create_graph``. Passes when |analytic - numeric| <= atol +
     rtol * |numeric| for every pair (i, j) and returns True; otherwise raises
-    AssertionError naming the pair, the inputs and both values.
+    AssertionError naming the pair, the inputs and both values. For the analytic
+    derivatives ``f`` gets leaves labelled x0, x1, ..., the names the message uses.
     """
     xs = [float(x) for x in inputs]
     leaves, firsts = _first_derivatives(f, xs)
