@@ -228,3 +228,8 @@ def test_gradgradcheck_failure_gives_the_difference_and_what_was_allowed():
     message = str(info.value)
     assert "analytic 0.0 vs numeric 2.0" in message
     assert "(difference -2, allowed 0.5)" in message
+
+
+def test_numerical_grad_needs_a_value_back():
+    with pytest.raises(TypeError, match="numerical_grad: f must return a Value, got int"):
+        numerical_grad(lambda x: 3, 1.0)

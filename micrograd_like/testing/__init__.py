@@ -38,7 +38,7 @@ def call_op(op: Op | str, args: Sequence[Value | float], params: Sequence[float]
 def _evaluate(f: Callable[..., Value], xs: Sequence[float]) -> Value:
     out = f(*[Value(x) for x in xs])
     if not isinstance(out, Value):
-        raise TypeError(f"gradcheck: f must return a Value, got {type(out).__name__}")
+        raise TypeError(f"numerical_grad: f must return a Value, got {type(out).__name__}")
     return out
 
 
