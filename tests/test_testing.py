@@ -233,3 +233,17 @@ def test_gradgradcheck_failure_gives_the_difference_and_what_was_allowed():
 def test_numerical_grad_needs_a_value_back():
     with pytest.raises(TypeError, match="numerical_grad: f must return a Value, got int"):
         numerical_grad(lambda x: 3, 1.0)
+
+
+def test_a_difference_that_overflows_fails_whatever_the_analytic_gradient():
+    # x * 1e308 just below the largest float: f(x + eps) overflows, so the central difference is inf,
+    # and inf - anything is within atol + rtol * inf; that must not pass a wrong gradient (here 0)
+    x = 1.7976931348623157 / 1.0000005
+    assert numerical_grad(lambda v: v * 1e308, x) == [math.inf]
+    with pytest.raises(AssertionError, match="analytic 0.0 vs numeric inf"):
+        gradcheck(lambda v: v * 0.0 + v.data * 1e308, x)
+    with pytest.raises(AssertionError, match="numeric inf"):
+        gradcheck(lambda v: v * 1e308, x)  # right, but no difference can confirm it
+    # d f/dx = x.data * 1e308 (a constant of the graph): analytic second derivative 0, numeric inf
+    with pytest.raises(AssertionError, match="analytic 0.0 vs numeric inf"):
+        gradgradcheck(lambda v: v * (v.data * 1e308), x)

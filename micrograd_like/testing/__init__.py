@@ -70,6 +70,7 @@ def gradcheck(
 
     Passes when |analytic - numeric| <= atol + rtol * |numeric| for each input and
     returns True; otherwise raises AssertionError naming the input and both values.
+    A value that is not finite on either side (an overflow, a nan) fails.
     For backward(), ``f`` gets leaves labelled x0, x1, ..., the names the message uses.
     """
     leaves = [Value(float(x), label=f"x{i}") for i, x in enumerate(inputs)]
@@ -80,7 +81,8 @@ def gradcheck(
     numeric = numerical_grad(f, *inputs, eps=eps)
     for i, (leaf, num) in enumerate(zip(leaves, numeric)):
         analytic = leaf.grad
-        if not (math.isfinite(analytic) and abs(analytic - num) <= atol + rtol * abs(num)):
+        # a difference that overflowed allows inf and so would pass any analytic value
+        if not (math.isfinite(analytic) and math.isfinite(num) and abs(analytic - num) <= atol + rtol * abs(num)):
             raise AssertionError(
                 f"gradcheck: gradient of input {i} (x{i} = {leaf.data!r}) is wrong: "
                 f"analytic {analytic!r} vs numeric {num!r} (difference {analytic - num:.3g}, "
@@ -110,7 +112,8 @@ def gradgradcheck(
     (df/dx_i at x_j + eps - df/dx_i at x_j - eps) / (2 eps), where that derivative comes
     from ``grad`` without ``create_graph``. Passes when |analytic - numeric| <= atol +
     rtol * |numeric| for every pair (i, j) and returns True; otherwise raises
-    AssertionError naming the pair, the inputs and both values. For the analytic
+    AssertionError naming the pair, the inputs and both values; a value that is not
+    finite on either side (an overflow, a nan) fails. For the analytic
     derivatives ``f`` gets leaves labelled x0, x1, ..., the names the message uses.
     """
     xs = [float(x) for x in inputs]
@@ -130,7 +133,7 @@ def gradgradcheck(
         for i in range(len(xs)):
             num = (above[i].data - below[i].data) / (2 * eps)
             ana = analytic[i][j].data
-            if not (math.isfinite(ana) and abs(ana - num) <= atol + rtol * abs(num)):
+            if not (math.isfinite(ana) and math.isfinite(num) and abs(ana - num) <= atol + rtol * abs(num)):
                 raise AssertionError(
                     f"gradgradcheck: d/dx{j} of d f/dx{i} at {_point(xs)} is wrong: analytic {ana!r} vs "
                     f"numeric {num!r} (difference {ana - num:.3g}, allowed {atol + rtol * abs(num):.3g})"
