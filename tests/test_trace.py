@@ -1,6 +1,7 @@
 """The backprop stepper equals backward(), and explain() writes the chain rule with numbers."""
 
 import math
+import re
 import struct
 
 import pytest
@@ -76,6 +77,19 @@ def test_explain_caps_the_paths_shown():
     h.label = "L"
     text = explain(x, h, max_paths=3)
     assert "more paths not shown" in text
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.0, True, None, "3"])
+def test_explain_refuses_a_max_paths_that_is_no_positive_int(bad):
+    # -1 used to answer "dy/da = 0 (a does not affect y)", which is false, and 0 an IndexError
+    a = mg.Value(3.0, "a")
+    y = a * a
+    y.label = "y"
+    with pytest.raises(ValueError, match=rf"^explain: max_paths must be a positive int, got {re.escape(repr(bad))}$"):
+        explain(a, y, max_paths=bad)
+    assert explain(a, y, max_paths=1) == (
+        "dy/da = (dy/dy * dy/da) + ... (more paths not shown) = (1 * 3) + ... (more paths not shown) = 3 "
+        "(over the 1 paths shown; a.grad holds the full sum)")
 
 
 @pytest.mark.graphviz
