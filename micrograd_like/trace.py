@@ -94,8 +94,12 @@ def explain(value: Value, root: Value | None = None, max_paths: int = 4) -> str:
 
     For example ``dL/dw = dL/do * do/dn * dn/dw = 1 * 0.5 * 2 = 1``. Where several paths
     lead from root to value, each path is a product and the gradient is their sum.
-    Without ``root``, the value explains its own local derivatives.
+    Without ``root``, the value explains its own local derivatives. ``max_paths`` (a
+    positive int) caps the paths written out.
     """
+    if isinstance(max_paths, bool) or not isinstance(max_paths, int) or max_paths < 1:
+        # 0 or less would show no path, and the text would then claim that value has no effect
+        raise ValueError(f"explain: max_paths must be a positive int, got {max_paths!r}")
     if root is None:
         own = node_names(value)
         name = own[value]

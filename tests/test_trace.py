@@ -1,6 +1,7 @@
 """The backprop stepper equals backward(), and explain() writes the chain rule with numbers."""
 
 import math
+import re
 import struct
 
 import pytest
@@ -76,6 +77,19 @@ def test_explain_caps_the_paths_shown():
     h.label = "L"
     text = explain(x, h, max_paths=3)
     assert "more paths not shown" in text
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.0, True, None, "3"])
+def test_explain_refuses_a_max_paths_that_is_no_positive_int(bad):
+    # -1 used to answer "dy/da = 0 (a does not affect y)", which is false, and 0 an IndexError
+    a = mg.Value(3.0, "a")
+    y = a * a
+    y.label = "y"
+    with pytest.raises(ValueError, match=rf"^explain: max_paths must be a positive int, got {re.escape(repr(bad))}$"):
+        explain(a, y, max_paths=bad)
+    assert explain(a, y, max_paths=1) == (
+        "dy/da = (dy/dy * dy/da) + ... (more paths not shown) = (1 * 3) + ... (more paths not shown) = 3 "
+        "(over the 1 paths shown; a.grad holds the full sum)")
 
 
 @pytest.mark.graphviz
@@ -195,3 +209,110 @@ def test_an_infinite_grad_passes_nothing_along_a_zero_edge_in_the_steps_too():
     assert s_sqrt.grad == 1.0 and s_relu.grad == math.inf
     (edge,) = s_relu.edges
     assert edge.local == 0.0 and edge.contribution == 0.0 and edge.parent_grad == 0.0 and x.grad == 0.0
+
+
+def test_each_step_reads_as_a_sentence_with_its_numbers():
+    x, w = mg.Value(2.0, "x"), mg.Value(0.5, "w")
+    o = (x * w).tanh() * 3.0  # unlabelled: v1 = x*w, v2 = tanh, v3 = 3.0, v4 = the root
+    assert [str(s) for s in backward_steps(o)] == [
+        "step 0: v4 = 2.285 (*), grad 1\n"
+        "  -> v2: 1 * 3 = 3, its grad is now 3\n"
+        "  -> v3: 1 * 0.7616 = 0.7616, its grad is now 0.7616",
+        "step 1: v2 = 0.7616 (tanh), grad 3\n"
+        "  -> v1: 3 * 0.42 = 1.26, its grad is now 1.26",
+        "step 2: v1 = 1 (*), grad 1.26\n"
+        "  -> x: 1.26 * 0.5 = 0.63, its grad is now 0.63\n"
+        "  -> w: 1.26 * 2 = 2.52, its grad is now 2.52",
+    ]
+
+
+def test_a_step_made_without_names_calls_a_node_by_its_label_else_by_its_op():
+    from micrograd_like.trace import EdgeStep, Step
+
+    x, c = mg.Value(2.0, "x"), mg.Value(0.5)  # c: an unlabelled leaf
+    n = x * c
+    step = Step(0, n, 2.0, (EdgeStep(x, 0.5, 1.0, 1.0), EdgeStep(c, 2.0, 4.0, 4.0)))
+    assert (step.name(n), step.name(x), step.name(c)) == ("(*)", "x", "(leaf)")
+    assert str(step) == ("step 0: (*) = 1 (*), grad 2\n"
+                         "  -> x: 2 * 0.5 = 1, its grad is now 1\n"
+                         "  -> (leaf): 2 * 2 = 4, its grad is now 4")
+
+
+def test_explain_writes_every_case_out_in_full():
+    a = mg.Value(3.0, "a")
+    y = a * a
+    y.label = "y"
+    assert explain(a) == "a is a leaf: it has no parents to pass a gradient to"
+    # exactly max_paths paths: all shown, nothing said about more
+    assert explain(a, y, max_paths=2) == "dy/da = (dy/dy * dy/da) + (dy/dy * dy/da) = (1 * 3) + (1 * 3) = 6"
+    # a value outside the graph, unlabelled: called x
+    assert explain(mg.Value(1.0), y) == "dy/dx = 0 (x does not affect y)"
+    # an unlabelled node inside the graph: its name in the pictures
+    x, w = mg.Value(2.0, "x"), mg.Value(0.5, "w")
+    h = x * w
+    o = h.tanh() * 3.0
+    assert explain(h, o) == "dv4/dv1 = dv4/dv4 * dv4/dv2 * dv2/dv1 = 1 * 3 * 0.42 = 1.26"
+    assert explain(h) == "v1 = *(...): dv1/dx = 0.5, dv1/dw = 2"
+
+
+def test_explain_shows_four_paths_by_default_and_says_the_rest_are_left_out():
+    x = mg.Value(1.0, "x")
+    h = x
+    for _ in range(4):
+        h = h + h  # 16 paths from the top to x
+    h.label = "L"
+    path = "(dL/dL * dL/dv3 * dv3/dv2 * dv2/dv1 * dv1/dx)"
+    more = " + ... (more paths not shown)"
+    numbers = "(1 * 1 * 1 * 1 * 1)"
+    assert explain(x, h) == (f"dL/dx = {path} + {path} + {path} + {path}{more} = "
+                             f"{numbers} + {numbers} + {numbers} + {numbers}{more} = "
+                             "4 (over the 4 paths shown; x.grad holds the full sum)")
+    h.backward()
+    assert x.grad == 16.0
+
+
+def test_stepper_without_ipywidgets_says_what_to_install_and_what_to_use_instead(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "ipywidgets", None)  # makes `import ipywidgets` raise ImportError
+    x = mg.Value(2.0, "x")
+    with pytest.raises(ImportError, match=r"^stepper needs ipywidgets \(pip install ipywidgets\); "
+                                          r"flipbook\(root\) gives the same frames without it$"):
+        stepper(x * 3.0)
+
+
+@pytest.mark.graphviz
+def test_the_stepper_buttons_walk_forward_and_back_and_stop_at_both_ends():
+    import html
+
+    from micrograd_like.trace import flipbook
+
+    def build():
+        x, w = mg.Value(2.0, "x"), mg.Value(-1.0, "w")
+        h = (x * w).tanh()
+        return h * h + x
+
+    captions = [f.caption for f in flipbook(build()).frames]
+    assert len(captions) == 5
+    pytest.importorskip("ipywidgets")
+    buttons, text, _ = stepper(build()).children
+    prev_b, next_b = buttons.children
+    assert (prev_b.description, next_b.description) == ("previous", "next")
+
+    def state():
+        shown = html.unescape(text.value.removeprefix("<pre>").removesuffix("</pre>"))
+        return captions.index(shown), prev_b.disabled, next_b.disabled
+
+    assert state() == (0, True, False)
+    prev_b.click()  # at the seed already: stays there
+    assert state() == (0, True, False)
+    next_b.click()
+    assert state() == (1, False, False)
+    for _ in range(3):
+        next_b.click()
+    assert state() == (4, False, True)
+    next_b.click()  # at the last step already: stays there
+    assert state() == (4, False, True)
+    for i in (3, 2, 1, 0):
+        prev_b.click()
+        assert state() == ((i, False, False) if i else (0, True, False))
