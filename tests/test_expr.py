@@ -231,16 +231,16 @@ def test_each_operator_computes_its_value_and_gradients(text, value, grads):
 
 
 @pytest.mark.parametrize(
-    "text, value",
+    "text, variables, value",
     [
-        ("exp(1)", math.e), ("log(y)", math.log(3.0)), ("sqrt(4)", 2.0), ("tanh(y)", math.tanh(3.0)),
-        ("sigmoid(0)", 0.5), ("relu(-y)", 0.0), ("step(y)", 1.0), ("abs(-y)", 3.0),
-        ("leaky_relu(-y, 0.5)", -1.5), ("leaky_relu(-2 * y)", -0.06), ("leaky_relu(-2)", -0.02),
+        ("exp(1)", {}, math.e), ("log(y)", {"y": 3.0}, math.log(3.0)), ("sqrt(4)", {}, 2.0),
+        ("tanh(y)", {"y": 3.0}, math.tanh(3.0)), ("sigmoid(0)", {}, 0.5), ("relu(-y)", {"y": 3.0}, 0.0),
+        ("step(y)", {"y": 3.0}, 1.0), ("abs(-y)", {"y": 3.0}, 3.0), ("leaky_relu(-y, 0.5)", {"y": 3.0}, -1.5),
+        ("leaky_relu(-2 * y)", {"y": 3.0}, -0.06), ("leaky_relu(-2)", {}, -0.02),
     ],
 )
-def test_every_function_is_callable_with_a_number_or_a_value(text, value):
-    out = parse(text, {"y": 3.0} if "y)" in text or "y," in text or "y " in text else {})
-    assert out.data == pytest.approx(value)
+def test_every_function_is_callable_with_a_number_or_a_value(text, variables, value):
+    assert parse(text, variables).data == pytest.approx(value)
 
 
 @pytest.mark.parametrize(
