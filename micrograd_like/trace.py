@@ -110,7 +110,12 @@ def explain(value: Value, root: Value | None = None, max_paths: int = 4) -> str:
     # one naming for text and pictures: viz.node_names, the names draw_graph(root) shows
     names = node_names(root)
     r = names[root]
-    t = names.get(value, value.label or "x")
+    t = names.get(value)
+    if t is None:  # not in root's graph: its label, or x, primed until no node of the graph has it
+        taken = set(names.values())
+        t = value.label or "x"
+        while t in taken:
+            t += "'"
     paths = _paths(root, value, max_paths + 1)
     if value is root:
         return f"d{r}/d{r} = 1"
@@ -134,7 +139,8 @@ def explain(value: Value, root: Value | None = None, max_paths: int = 4) -> str:
     sym = " + ".join(f"({s})" for s, _, _ in texts)
     nums = " + ".join(f"({n})" for _, n, _ in texts)
     return f"d{r}/d{t} = {sym}{more} = {nums}{more} = {sum(products):.4g}" + (
-        f" (over the {len(texts)} paths shown; {t}.grad holds the full sum)" if more else "")
+        f" (over the {len(texts)} path{'s' if len(texts) > 1 else ''} shown; {t}.grad holds the full sum)"
+        if more else "")
 
 
 def step_svgs(root: Value, **draw_options: object) -> Iterator[str]:

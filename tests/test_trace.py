@@ -89,7 +89,7 @@ def test_explain_refuses_a_max_paths_that_is_no_positive_int(bad):
         explain(a, y, max_paths=bad)
     assert explain(a, y, max_paths=1) == (
         "dy/da = (dy/dy * dy/da) + ... (more paths not shown) = (1 * 3) + ... (more paths not shown) = 3 "
-        "(over the 1 paths shown; a.grad holds the full sum)")
+        "(over the 1 path shown; a.grad holds the full sum)")
 
 
 @pytest.mark.graphviz
@@ -245,8 +245,14 @@ def test_explain_writes_every_case_out_in_full():
     assert explain(a) == "a is a leaf: it has no parents to pass a gradient to"
     # exactly max_paths paths: all shown, nothing said about more
     assert explain(a, y, max_paths=2) == "dy/da = (dy/dy * dy/da) + (dy/dy * dy/da) = (1 * 3) + (1 * 3) = 6"
-    # a value outside the graph, unlabelled: called x
+    # a value outside the graph, unlabelled: called x, or x' where the graph has an x
     assert explain(mg.Value(1.0), y) == "dy/dx = 0 (x does not affect y)"
+    x_in_graph = mg.Value(2.0, "x")
+    z = x_in_graph * 2.0
+    z.label = "z"
+    assert explain(mg.Value(1.0), z) == "dz/dx' = 0 (x' does not affect z)"
+    assert explain(mg.Value(1.0, "x"), z) == "dz/dx' = 0 (x' does not affect z)"  # the same label, another Value
+    assert explain(x_in_graph, z) == "dz/dx = dz/dz * dz/dx = 1 * 2 = 2"
     # an unlabelled node inside the graph: its name in the pictures
     x, w = mg.Value(2.0, "x"), mg.Value(0.5, "w")
     h = x * w
