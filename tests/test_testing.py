@@ -2,6 +2,7 @@
 
 import dataclasses
 import math
+import re
 
 import pytest
 from hypothesis import given, settings
@@ -247,3 +248,25 @@ def test_a_difference_that_overflows_fails_whatever_the_analytic_gradient():
     # d f/dx = x.data * 1e308 (a constant of the graph): analytic second derivative 0, numeric inf
     with pytest.raises(AssertionError, match="analytic 0.0 vs numeric inf"):
         gradgradcheck(lambda v: v * (v.data * 1e308), x)
+
+
+@pytest.mark.parametrize("check", [gradcheck, gradgradcheck])
+@pytest.mark.parametrize("setting, value, error, words", [
+    ("eps", 0.0, ValueError, "eps must be a positive finite number, got 0.0"),
+    ("eps", -1e-6, ValueError, "eps must be a positive finite number, got -1e-06"),
+    ("eps", math.inf, ValueError, "eps must be a positive finite number, got inf"),
+    ("eps", "1e-6", TypeError, "eps must be a number, got str"),
+    ("atol", -1e-5, ValueError, "atol must be a non-negative finite number, got -1e-05"),
+    ("atol", math.nan, ValueError, "atol must be a non-negative finite number, got nan"),
+    ("rtol", math.inf, ValueError, "rtol must be a non-negative finite number, got inf"),
+    ("rtol", None, TypeError, "rtol must be a number, got NoneType"),
+])
+def test_bad_settings_are_refused_by_name(check, setting, value, error, words):
+    # eps = 0 used to divide by zero deep inside, and an infinite tolerance would pass any gradient
+    wrong = lambda x: x + 1e3 * x.data  # noqa: E731 - backward() sees a slope of 1, differences 1001
+    with pytest.raises(error, match=f"^{check.__name__}: {re.escape(words)}$"):
+        check(wrong, 0.5, **{setting: value})
+    with pytest.raises(ValueError, match=r"^numerical_grad: eps must be a positive finite number, got 0$"):
+        numerical_grad(lambda x: x * x, 1.0, eps=0)
+    # zero tolerances are allowed: then only an exact match passes
+    assert check(lambda x: x * 2.0, 0.5, atol=0.0, rtol=0.0, eps=0.5)
