@@ -90,6 +90,9 @@ def test_explain_refuses_a_max_paths_that_is_no_positive_int(bad):
     assert explain(a, y, max_paths=1) == (
         "dy/da = (dy/dy * dy/da) + ... (more paths not shown) = (1 * 3) + ... (more paths not shown) = 3 "
         "(over the 1 path shown; a.grad holds the full sum)")
+    cube = a * a * a  # three paths from the cube to a
+    cube.label = "c"
+    assert explain(a, cube, max_paths=2).endswith(" = 18 (over the 2 paths shown; a.grad holds the full sum)")
 
 
 @pytest.mark.graphviz

@@ -35,16 +35,17 @@ def call_op(op: Op | str, args: Sequence[Value | float], params: Sequence[float]
     return getattr(first, op.method)(*args[1:], *params)
 
 
-def _check_settings(fn: str, eps: float, atol: float = 0.0, rtol: float = 0.0) -> None:
+def _check_settings(fn: str, **settings: float) -> None:
     """Refuse an eps that is not a positive finite number, or a tolerance that is negative or not finite.
 
     An eps of 0 divided by zero deep inside; an infinite tolerance would pass any gradient.
     """
-    for name, value, low in (("eps", eps, "positive"), ("atol", atol, "non-negative"), ("rtol", rtol, "non-negative")):
+    for name, value in settings.items():
         if not engine.is_real(value):
             raise TypeError(f"{fn}: {name} must be a number, got {type(value).__name__}")
         x = float(value)
         if not math.isfinite(x) or x < 0.0 or (name == "eps" and x == 0.0):
+            low = "positive" if name == "eps" else "non-negative"
             raise ValueError(f"{fn}: {name} must be a {low} finite number, got {value!r}")
 
 
@@ -61,7 +62,7 @@ def numerical_grad(f: Callable[..., Value], *inputs: float, eps: float = 1e-6) -
     ``f`` takes one Value per input and returns a Value; ``inputs`` are plain numbers.
     The error of a central difference shrinks like eps**2, against eps for a one-sided one.
     """
-    _check_settings("numerical_grad", eps)
+    _check_settings("numerical_grad", eps=eps)
     xs = [float(x) for x in inputs]
     grads = []
     for i in range(len(xs)):
@@ -87,7 +88,7 @@ def gradcheck(
     A value that is not finite on either side (an overflow, a nan) fails.
     For backward(), ``f`` gets leaves labelled x0, x1, ..., the names the message uses.
     """
-    _check_settings("gradcheck", eps, atol, rtol)
+    _check_settings("gradcheck", eps=eps, atol=atol, rtol=rtol)
     leaves = [Value(float(x), label=f"x{i}") for i, x in enumerate(inputs)]
     out = f(*leaves)
     if not isinstance(out, Value):
@@ -131,7 +132,7 @@ def gradgradcheck(
     finite on either side (an overflow, a nan) fails. For the analytic
     derivatives ``f`` gets leaves labelled x0, x1, ..., the names the message uses.
     """
-    _check_settings("gradgradcheck", eps, atol, rtol)
+    _check_settings("gradgradcheck", eps=eps, atol=atol, rtol=rtol)
     xs = [float(x) for x in inputs]
     leaves, firsts = _first_derivatives(f, xs)
     analytic = [engine.grad(d, leaves) for d in firsts]  # analytic[i][j] = d/dx_j (df/dx_i)
