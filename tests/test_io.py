@@ -361,18 +361,23 @@ def test_a_file_larger_than_the_bound_is_refused_unread(tmp_path, monkeypatch):
     assert peak < 1024 * 1024
 
 
-def test_a_file_that_grows_after_its_size_was_checked_is_read_only_up_to_the_bound(tmp_path, monkeypatch):
-    path = tmp_path / "growing.json"
-    mg.save({f"p{i}": i / 3 for i in range(100)}, path)
+def _bound_1000_and_a_size_checked_before_the_file_grew(monkeypatch):
+    """MAX_FILE_BYTES 1000, and fstat reports 10 bytes: the size as it was a moment before the file grew."""
     monkeypatch.setattr(mg_io, "MAX_FILE_BYTES", 1000)
     real_fstat = os.fstat
 
-    def small_fstat(fd):  # the size as it was a moment before the file grew
+    def small_fstat(fd):
         st = list(real_fstat(fd))
         st[stat.ST_SIZE] = 10
         return os.stat_result(st)
 
     monkeypatch.setattr(mg_io.os, "fstat", small_fstat)
+
+
+def test_a_file_that_grows_after_its_size_was_checked_is_read_only_up_to_the_bound(tmp_path, monkeypatch):
+    path = tmp_path / "growing.json"
+    mg.save({f"p{i}": i / 3 for i in range(100)}, path)
+    _bound_1000_and_a_size_checked_before_the_file_grew(monkeypatch)
     with pytest.raises(ValueError, match="growing.json is larger than 1000 bytes"):
         mg.load(path)
 
@@ -496,15 +501,7 @@ def test_a_file_that_grows_after_its_size_was_checked_is_not_read_whole(tmp_path
     path = tmp_path / "growing.json"
     with open(path, "wb") as f:
         f.truncate(64 * 1024 * 1024)  # 64 MiB that take no disk
-    monkeypatch.setattr(mg_io, "MAX_FILE_BYTES", 1000)
-    real_fstat = os.fstat
-
-    def small_fstat(fd):  # the size as it was a moment before the file grew
-        st = list(real_fstat(fd))
-        st[stat.ST_SIZE] = 10
-        return os.stat_result(st)
-
-    monkeypatch.setattr(mg_io.os, "fstat", small_fstat)
+    _bound_1000_and_a_size_checked_before_the_file_grew(monkeypatch)
     tracemalloc.start()
     try:
         with pytest.raises(ValueError, match="growing.json is larger than 1000 bytes"):
