@@ -64,5 +64,5 @@ def test_the_report_prints_the_score_and_each_survivor(monkeypatch, capsys):
 
 def test_an_unknown_module_is_refused():
     with pytest.raises(SystemExit) as e:
-        mutation.main(["viz", "--report"])
+        mutation.main(["no_such_module", "--report"])
     assert e.value.code == 2
