@@ -334,3 +334,100 @@ def test_a_value_used_once_or_twice_keeps_its_edges():
     assert src.count('[label=a color="#a0aec0"') == 2  # copies of a for its 2nd and 3rd users
     assert src.count("v0_copy1 -> ") == 2  # a * a: both edges from one copy
     assert "[label=b color=" not in src  # b, used once, is never copied
+
+
+def test_without_the_graphviz_package_the_error_says_how_to_install_it(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "graphviz", None)  # import graphviz now raises ImportError
+    with pytest.raises(ImportError, match=r"^pictures need the graphviz package: pip install graphviz "
+                                          r"\(or pip install -e '\.\[viz\]'\)$"):
+        viz._graphviz()
+
+
+def test_a_dot_node_inside_a_neuron_names_its_ports_by_the_short_names():
+    model = MLP(3, [1], seed=0)
+    out = model([1.0, 2.0, 3.0])
+    out.backward()
+    src = draw_graph(out, show_local_grads=True).source
+    z = model.layers[0].neurons[0].z
+    for k, (parent, local) in enumerate(z.edges):
+        name = node_names(out)[parent]
+        short = name[len("layers.0.neurons.0."):] if name.startswith("layers.") else name
+        assert f"<p{k}> {short}: {local:.4g}" in src
+    assert "<p0> b: " in src and "<p1> w[0]: " in src and "<p4> x[0]: " in src
+
+
+# the legend's swatches at full, a quarter and full negative strength: a light mix of the blue and red
+# of draw_network's edges with white, 75 % and 30 % of the way from white
+FULL_POS, SMALL_POS, FULL_NEG = "#6091c4", "#bfd3e7", "#d46464"
+
+
+def test_gradient_colours_are_the_legends_and_saturate_at_the_scale():
+    x, y = mg.Value(2.0, "x"), mg.Value(-1.0, "y")
+    out = x * 0.25 + y * 4.0  # grads: x 0.25, y 4
+    out.backward()
+    src = draw_graph(out, color_by_grad=True, grad_scale=1.0).source
+    legend = src[src.index("fill: sign and size of the gradient"):]
+    for colour, text in [(FULL_POS, "grad &gt; 0 (strongest: 1)"), (SMALL_POS, "small grad &gt; 0"),
+                         (FULL_NEG, "grad &lt; 0 (strongest: -1)"), ("white", "grad 0")]:
+        assert re.search(f'<td bgcolor="{colour}"[^>]*></td><td align="left">{re.escape(text)}</td>', legend), text
+    fills = dict(re.findall(r'\[label="\{ (\w+) \|[^]]*fillcolor="(#[0-9a-f]{6}|white)"', src))
+    assert fills["x"] == SMALL_POS  # 0.25 of the scale, and positive though below 1
+    x.grad, y.grad = 7.0, -7.0  # beyond the scale: full strength, no darker
+    src = draw_graph(out, color_by_grad=True, grad_scale=1.0).source
+    fills = dict(re.findall(r'\[label="\{ (\w+) \|[^]]*fillcolor="(#[0-9a-f]{6}|white)"', src))
+    assert (fills["x"], fills["y"]) == (FULL_POS, FULL_NEG)
+
+
+SVG_TAG = '<svg width="{w}pt" height="{h}pt"\n viewBox="0.00 0.00 {w}.00 {h}.00" xmlns="http://www.w3.org/2000/svg">'
+
+
+@pytest.mark.parametrize("as_bytes", [False, True])
+def test_page_wide_svg_caps_the_declared_size_and_keeps_the_proportions(as_bytes):
+    def svg(w, h):
+        text = '<?xml version="1.0"?>\n' + SVG_TAG.format(w=w, h=h) + "\n<g/></svg>"
+        return text.encode() if as_bytes else text
+
+    assert viz.page_wide_svg(svg(1440, 300)) == ('<?xml version="1.0"?>\n<svg width="720pt" height="150.00pt"\n '
+                                                 'viewBox="0.00 0.00 1440.00 300.00" xmlns="http://www.w3.org/2000/svg">'
+                                                 '\n<g/></svg>')
+    out = viz.page_wide_svg(svg(1440, 301))
+    assert '<svg width="720pt" height="150.50pt"\n viewBox="0.00 0.00 1440.00 301.00"' in out
+    assert viz.page_wide_svg(svg(720, 333)) == (svg(720, 333).decode() if as_bytes else svg(720, 333))
+    assert '<svg width="500pt" height="50.00pt"' in viz.page_wide_svg(svg(1000, 100), max_width_pt=500)
+    with pytest.raises(ValueError, match=r"^page_wide_svg: no <svg> element with a width and height in points$"):
+        viz.page_wide_svg(b"<svg></svg>" if as_bytes else "<svg></svg>")
+
+
+@pytest.mark.parametrize("as_bytes", [False, True])
+def test_scalable_svg_drops_only_the_height_and_style_and_names_what_is_missing(as_bytes):
+    text = '<?xml version="1.0"?>\n<svg width="800pt" height="90pt" style="x" viewBox="0 0 800 90">\n<g/></svg>'
+    out = scalable_svg(text.encode() if as_bytes else text)
+    assert out == '<?xml version="1.0"?>\n<svg width="800pt" viewBox="0 0 800 90" ' \
+                  'style="max-width:100%;height:auto">\n<g/></svg>'
+    with pytest.raises(ValueError, match=r"^scalable_svg: no <svg> element in the text$"):
+        scalable_svg("<html><p>no picture</p></html>")
+    with pytest.raises(ValueError, match=r"^scalable_svg: the <svg> element has no viewBox, so it cannot scale$"):
+        scalable_svg('<svg width="1pt">')
+
+
+def test_render_writes_dot_text_for_gv_and_asks_dot_for_svg_png_and_pdf(tmp_path, monkeypatch):
+    g = draw_graph(neuron_expression()[-1])
+    path = render(g, str(tmp_path / "g.gv"))
+    assert path == str(tmp_path / "g.gv") and open(path, encoding="utf-8").read() == g.source
+    asked = []
+
+    def fake_pipe(graph, fmt, timeout):
+        asked.append((graph, fmt, timeout))
+        return b"%" + fmt.encode()
+
+    monkeypatch.setattr(viz, "pipe", fake_pipe)
+    for ext in ("svg", "PNG", "pdf"):
+        path = render(g, tmp_path / f"g.{ext}", timeout=3.0)
+        assert path == str(tmp_path / f"g.{ext}") and open(path, "rb").read() == b"%" + ext.lower().encode()
+    assert asked == [(g, "svg", 3.0), (g, "png", 3.0), (g, "pdf", 3.0)]
+    assert render(g, tmp_path / "h.svg") and asked[-1][2] == viz.LAYOUT_TIMEOUT == 10.0
+    with pytest.raises(ValueError, match=r"^render: cannot tell the format of '.*g\.jpeg'; use \.svg, \.png, \.pdf "
+                                         r"or \.dot$"):
+        render(g, tmp_path / "g.jpeg")
