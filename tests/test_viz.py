@@ -431,3 +431,78 @@ def test_render_writes_dot_text_for_gv_and_asks_dot_for_svg_png_and_pdf(tmp_path
     with pytest.raises(ValueError, match=r"^render: cannot tell the format of '.*g\.jpeg'; use \.svg, \.png, \.pdf "
                                          r"or \.dot$"):
         render(g, tmp_path / "g.jpeg")
+
+
+def network_legend(top, quarter, note):
+    def row(colour, height, text):
+        return (f'<tr><td width="40" height="14" fixedsize="true"><table border="0" cellspacing="0" cellpadding="0">'
+                f'<tr><td width="36" height="{height}" fixedsize="true" bgcolor="{colour}"></td></tr></table></td>'
+                f'<td align="left" width="110" height="14" fixedsize="true">{text}</td></tr>')
+
+    rows = (row("#2b6cb0", 3, f"weight +{top}") + row("#2b6cb0", 1, f"weight +{quarter}")
+            + row("#c53030", 1, f"weight -{quarter}") + row("#c53030", 3, f"weight -{top}"))
+    return ('label=<<table border="0" cellspacing="2" cellpadding="0"><tr><td align="left"><b>edges: colour is the '
+            'sign of the weight, thickness its size</b></td></tr><tr><td align="left"><table border="0" '
+            f'cellspacing="3" cellpadding="0">{rows}</table></td></tr><tr><td align="left">{note}</td></tr></table>> '
+            'labeljust=l labelloc=b')
+
+
+def test_draw_network_dot_text_of_a_small_network():
+    # every line a learner's picture is made of: the layout settings, the nodes and their text, the edges
+    # with the weight's colour and thickness (0.3 + 3 |w| / largest |w|), and the legend
+    model = MLP(2, [1], seed=0)
+    n = model.layers[0].neurons[0]
+    n.w[0].data, n.w[1].data, n.b.data = 0.5, -2.0, 0.25
+    circle = 'fixedsize=true shape=circle style=filled width=0.85]'
+    expected = "\n".join([
+        "digraph network {",
+        "\tgraph [fontname=Helvetica fontsize=10 nodesep=0.12 rankdir=LR ranksep=2.2 splines=spline]",
+        "\tnode [fontname=Helvetica fontsize=10]",
+        "\tedge [arrowsize=0.4 headport=w tailport=e]",
+        "\tsubgraph cluster_inputs {",
+        "\t\tcolor=white label=inputs",
+        f'\t\tin0 [label="x[0]\\n1" fillcolor="#e2e8f0" {circle}',
+        f'\t\tin1 [label="x[1]\\n0.5" fillcolor="#e2e8f0" {circle}',
+        "\t}",
+        "\tsubgraph cluster_layer0 {",
+        '\t\tcolor=white label="layers.0 (linear)"',
+        f'\t\tl0n0 [label="b 0.25\\na -0.25" fillcolor="#fefcbf" {circle}',
+        "\t}",
+        '\tin0 -> l0n0 [color="#2b6cb0" penwidth=1.05]',
+        '\tin1 -> l0n0 [color="#c53030" penwidth=3.30]',
+        "\t" + network_legend(2, 0.5, "b: bias, a: activation for the input x"),
+        "}", ""])
+    assert draw_network(model, x=[1.0, 0.5]).source == expected
+    plain = draw_network(model).source
+    assert 'in0 [label="x[0]" ' in plain and 'l0n0 [label="b 0.25" ' in plain
+    assert plain.endswith(network_legend(2, 0.5, "b: bias") + "\n}\n")
+
+
+def test_draw_network_layers_connect_in_order_with_zero_weights_blue():
+    model = MLP(2, [2, 1], seed=0)
+    for layer in model.layers:
+        for neuron in layer.neurons:
+            for w in neuron.w:
+                w.data = 0.0
+    model.layers[1].neurons[0].w[1].data = -1.5
+    src = draw_network(model, x=[1.0, 2.0]).source
+    edges = re.findall(r"\t(\w+) -> (\w+) \[color=\"(#\w+)\" penwidth=([\d.]+)\]", src)
+    assert edges == [("in0", "l0n0", "#2b6cb0", "0.30"), ("in1", "l0n0", "#2b6cb0", "0.30"),
+                     ("in0", "l0n1", "#2b6cb0", "0.30"), ("in1", "l0n1", "#2b6cb0", "0.30"),
+                     ("l0n0", "l1n0", "#2b6cb0", "0.30"), ("l0n1", "l1n0", "#c53030", "3.30")]
+    assert 'label="layers.1 (linear)"' in src and 'label="layers.0 (relu)"' in src
+    a = model.layers[1].neurons[0].b.data  # the hidden layer gives relu(0 + b) to a weight of 0 and -1.5
+    out = a - 1.5 * max(0.0, model.layers[0].neurons[1].b.data)
+    assert f'l1n0 [label="b {a:.4g}\\na {out:.4g}"' in src
+
+
+@pytest.mark.parametrize("rankdir, ports", [("LR", "headport=w tailport=e"), ("RL", "headport=e tailport=w"),
+                                            ("TB", "headport=n tailport=s"), ("BT", "headport=s tailport=n")])
+def test_network_edges_leave_towards_the_next_layer_in_every_direction(rankdir, ports):
+    src = draw_network(MLP(2, [1], seed=0), rankdir=rankdir).source
+    assert f"\tedge [arrowsize=0.4 {ports}]\n" in src and f" rankdir={rankdir} " in src
+
+
+def test_draw_network_refuses_an_unknown_direction():
+    with pytest.raises(ValueError, match=r"^draw_network: rankdir must be LR, RL, TB or BT, got 'lr'$"):
+        draw_network(MLP(2, [1], seed=0), rankdir="lr")
