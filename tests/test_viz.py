@@ -506,3 +506,50 @@ def test_network_edges_leave_towards_the_next_layer_in_every_direction(rankdir, 
 def test_draw_network_refuses_an_unknown_direction():
     with pytest.raises(ValueError, match=r"^draw_network: rankdir must be LR, RL, TB or BT, got 'lr'$"):
         draw_network(MLP(2, [1], seed=0), rankdir="lr")
+
+
+def fake_graphviz(tmp_path, monkeypatch, script):
+    """A PATH whose dot and neato run `script` (sh), so pipe's own handling is seen without Graphviz."""
+    import os
+    import stat
+
+    for name in ("dot", "neato"):
+        path = tmp_path / name
+        path.write_text("#!/bin/sh\n" + script.replace("NAME", name))
+        path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PATH", str(tmp_path) + os.pathsep + os.environ.get("PATH", ""))
+
+
+def test_pipe_runs_the_graphs_engine_with_the_format_and_feeds_it_the_dot_text(tmp_path, monkeypatch):
+    fake_graphviz(tmp_path, monkeypatch, 'echo "NAME $1"; cat')
+    g = draw_graph(mg.Value(2.0, "λ") * 3.0)  # not ASCII: the DOT text goes to Graphviz as UTF-8
+    assert pipe(g) == ("dot -Tsvg\n" + g.source).encode("utf-8")
+    assert pipe(g, "png") == ("dot -Tpng\n" + g.source).encode("utf-8")
+    g.engine = "neato"
+    assert pipe(g, "json").startswith(b"neato -Tjson\n")
+
+    class Plain:  # any object with DOT text; no engine named, or none: dot
+        source = "digraph {}"
+        engine = None
+
+    assert pipe(Plain()) == b"dot -Tsvg\ndigraph {}"
+    del Plain.engine
+    assert pipe(Plain()) == b"dot -Tsvg\ndigraph {}"
+
+
+def test_pipe_reports_the_exit_code_and_the_last_line_of_graphvizs_complaint(tmp_path, monkeypatch):
+    g = draw_graph(mg.Value(2.0, "a") * 3.0)
+    fake_graphviz(tmp_path, monkeypatch, r"printf 'Warning: first\nError: syntax \377 here\n' >&2; exit 3")
+    with pytest.raises(LayoutError, match=r"^Graphviz failed on this graph \(exit 3\): Error: syntax \ufffd here$"):
+        pipe(g)
+    fake_graphviz(tmp_path, monkeypatch, "exit 1")
+    with pytest.raises(LayoutError, match=r"^Graphviz failed on this graph \(exit 1\): no message$"):
+        pipe(g)
+
+
+def test_pipe_stops_a_slow_layout_with_the_bound_and_what_to_do(tmp_path, monkeypatch):
+    fake_graphviz(tmp_path, monkeypatch, "exec sleep 5")
+    with pytest.raises(LayoutError, match=r"^Graphviz took longer than the layout time limit of 0\.2 s and was "
+                                          r"stopped; draw a smaller graph \(one sample, one neuron, "
+                                          r"collapse_neurons=True\), or pass a larger timeout=$"):
+        pipe(draw_graph(mg.Value(2.0, "a") * 3.0), timeout=0.2)
