@@ -553,3 +553,31 @@ def test_pipe_stops_a_slow_layout_with_the_bound_and_what_to_do(tmp_path, monkey
                                           r"stopped; draw a smaller graph \(one sample, one neuron, "
                                           r"collapse_neurons=True\), or pass a larger timeout=$"):
         pipe(draw_graph(mg.Value(2.0, "a") * 3.0), timeout=0.2)
+
+
+def test_draw_graph_dot_text_of_a_small_expression():
+    # a record per value (special characters of record labels escaped), a small circle per op, an edge
+    # per input; no colour from the grads unless asked
+    a, b = mg.Value(2.0, "a|b {c}<d>\\"), mg.Value(-3.0, "b")
+    y = a * b + 1.0
+    y.backward()
+    record = 'fillcolor=white shape=record style="rounded,filled"]'
+    op = 'fillcolor="#edf2f7" fontsize=10 height=0.3 shape=circle style=filled width=0.3]'
+    assert draw_graph(y).source == "\n".join([
+        "digraph computation_graph {",
+        "\tgraph [fontname=Helvetica fontsize=11 nodesep=0.25 rankdir=LR ranksep=0.4]",
+        "\tnode [fontname=Helvetica fontsize=11]",
+        '\tedge [color="#4a5568" fontname=Helvetica]',
+        f'\tv0 [label="{{ a\\|b\\ \\{{c\\}}\\<d\\>\\\\ | data 2 | grad -3 }}" {record}',
+        f'\tv1 [label="{{ b | data -3 | grad 2 }}" {record}',
+        f'\tv2 [label="{{ v1 | data -6 | grad 1 }}" {record}',
+        f'\tv2_op [label="*" {op}',
+        "\tv2_op -> v2",
+        f'\tv3 [label="{{ v2 | data 1 | grad 1 }}" {record}',
+        f'\tv4 [label="{{ v3 | data -5 | grad 1 }}" {record}',
+        f'\tv4_op [label="+" {op}',
+        "\tv4_op -> v4",
+        "\tv0 -> v2_op", "\tv1 -> v2_op", "\tv2 -> v4_op", "\tv3 -> v4_op",
+        "}", ""])
+    no_grad = draw_graph(y, show_grad=False, rankdir="TB").source
+    assert '\tv1 [label="{ b | data -3 }" ' in no_grad and " rankdir=TB " in no_grad
