@@ -581,3 +581,55 @@ def test_draw_graph_dot_text_of_a_small_expression():
         "}", ""])
     no_grad = draw_graph(y, show_grad=False, rankdir="TB").source
     assert '\tv1 [label="{ b | data -3 }" ' in no_grad and " rankdir=TB " in no_grad
+
+
+def test_only_a_neurons_own_nodes_make_model_inputs():
+    # a dot of two plain Values is no neuron (no bias, no fused node), and a node that only carries a
+    # product's label is no product: their unlabelled inputs are numbered like any other value
+    w, x = mg.Value(2.0), mg.Value(3.0)
+    assert list(node_names(mg.dot([w], [x])).values()) == ["v1", "v2", "v3"]
+    a, b = mg.Value(1.0), mg.Value(2.0)
+    y = a + b
+    y.label = "w[0]*x[1]"
+    assert list(node_names(y).values()) == ["v1", "v2", "w[0]*x[1]"]
+
+
+def test_node_names_names_the_type_it_refuses():
+    with pytest.raises(TypeError, match=r"^node_names: expected a Value, got float$"):
+        node_names(3.0)
+
+
+@pytest.mark.parametrize("rankdir", ["LR", "RL", "TB", "BT"])
+def test_draw_graph_takes_the_four_directions_and_refuses_others(rankdir):
+    y = mg.Value(2.0, "a") * 3.0
+    assert f" rankdir={rankdir} " in draw_graph(y, rankdir=rankdir).source
+    with pytest.raises(ValueError, match=rf"^draw_graph: rankdir must be LR, RL, TB or BT, got '{rankdir.lower()}'$"):
+        draw_graph(y, rankdir=rankdir.lower())
+
+
+def test_max_nodes_counts_values_or_collapsed_neurons_and_defaults_to_1500():
+    chain = mg.Value(0.0)
+    for _ in range(749):
+        chain = chain + 1.0  # two values per step (the 1.0 and the sum): 1 + 2 * 749 = 1499
+    assert draw_graph(chain.relu()).source  # 1500 values: allowed
+    with pytest.raises(ValueError, match=r"^draw_graph: 1501 values is more than max_nodes=1500; draw a smaller graph "
+                                         r"\(one sample, one neuron\), pass collapse_neurons=True, or raise "
+                                         r"max_nodes$"):
+        draw_graph(chain + 1.0)
+    model = MLP(2, [3, 1], seed=0)
+    out = model([1.0, 2.0])
+    n_values = len(mg.topological_order(out))
+    assert draw_graph(out, max_nodes=n_values).source
+    with pytest.raises(ValueError, match=rf"^draw_graph: {n_values} values is more than max_nodes={n_values - 1};"):
+        draw_graph(out, max_nodes=n_values - 1)
+    # collapsed: the 4 neurons and the 2 inputs
+    assert "n_layers_1_neurons_0" in draw_graph(out, collapse_neurons=True, max_nodes=6).source
+    with pytest.raises(ValueError, match=r"^draw_graph: 6 values is more than max_nodes=5;"):
+        draw_graph(out, collapse_neurons=True, max_nodes=5)
+
+
+def test_colours_before_backward_are_white_and_the_legend_scale_is_1():
+    y = mg.Value(2.0, "a") * 3.0
+    src = draw_graph(y, color_by_grad=True).source
+    assert "strongest: 1)" in src and "strongest: -1)" in src and "fillcolor=white" in src
+    assert "strongest: 0.5)" in draw_graph(y, color_by_grad=True, grad_scale=0.5).source  # a scale below 1
