@@ -633,3 +633,93 @@ def test_colours_before_backward_are_white_and_the_legend_scale_is_1():
     src = draw_graph(y, color_by_grad=True).source
     assert "strongest: 1)" in src and "strongest: -1)" in src and "fillcolor=white" in src
     assert "strongest: 0.5)" in draw_graph(y, color_by_grad=True, grad_scale=0.5).source  # a scale below 1
+
+
+RECORD = 'fillcolor=white shape=record style="rounded,filled"]'
+OP = 'fillcolor="#edf2f7" fontsize=10 height=0.3 shape=circle style=filled width=0.3]'
+HEADER = ["digraph computation_graph {",
+          "\tgraph [fontname=Helvetica fontsize=11 nodesep=0.25 rankdir=LR ranksep=0.4]",
+          "\tnode [fontname=Helvetica fontsize=11]",
+          '\tedge [color="#4a5568" fontname=Helvetica]']
+
+
+def one_neuron(fused):
+    model = MLP(1, [1], seed=0, fused=fused) if fused is not None else MLP(3, [1], seed=0)
+    n = model.layers[0].neurons[0]
+    for w, value in zip(n.w, (0.5, -1.5, 0.75)):
+        w.data = value
+    n.b.data = 0.25
+    out = model([2.0] if fused is not None else [2.0, 1.0, -1.0])
+    out.backward()
+    return out
+
+
+def test_a_neuron_drawn_in_its_clusters_with_local_grads_and_a_highlight():
+    out = one_neuron(fused=False)
+    local = 'fontcolor="#2f855a" fontsize=9]'
+    assert draw_graph(out, show_local_grads=True, highlight={out}).source == "\n".join(HEADER + [
+        f'\tv0 [label="{{ layers.0.neurons.0.b | data 0.25 | grad 1 }}" {RECORD}',
+        f'\tv1 [label="{{ layers.0.neurons.0.w[0] | data 0.5 | grad 2 }}" {RECORD}',
+        f'\tv2 [label="{{ x[0] | data 2 | grad 0.5 }}" {RECORD}',
+        f'\tv3 [label="{{ layers.0.neurons.0.w[0]*x[0] | data 1 | grad 1 }}" {RECORD}',
+        f"\tv3_op [label=\"*\" {OP}",
+        "\tv3_op -> v3",
+        '\tv4 [label="{ layers.0.neurons.0.z | data 1.25 | grad 1 }" color="#dd6b20" fillcolor=white penwidth=3 '
+        'shape=record style="rounded,filled"]',
+        f"\tv4_op [label=\"+\" {OP}",
+        "\tv4_op -> v4",
+        f"\tv1 -> v3_op [label=2 {local}", f"\tv2 -> v3_op [label=0.5 {local}",
+        f"\tv0 -> v4_op [label=1 {local}", f"\tv3 -> v4_op [label=1 {local}",
+        "\tsubgraph cluster_layers_0 {",
+        '\t\tcolor="#a0aec0" fontname=Helvetica label="layers.0" style=rounded',
+        "\t\tsubgraph cluster_layers_0_neurons_0 {",
+        '\t\t\tcolor="#cbd5e0" label="neurons.0" style="rounded,dashed"',
+        "\t\t\tv0", "\t\t\tv1", "\t\t\tv3", "\t\t\tv3_op", "\t\t\tv4", "\t\t\tv4_op",
+        "\t\t}", "\t}", "}", ""])
+    assert "subgraph" not in draw_graph(out, clusters=False).source
+
+
+def test_a_collapsed_neuron_is_one_box_with_its_activation_and_grad():
+    out = one_neuron(fused=False)
+    box = 'fillcolor="#fefcbf" shape=box style="rounded,filled"]'
+    assert draw_graph(out, collapse_neurons=True).source == "\n".join(HEADER + [
+        f'\tv2 [label="{{ x[0] | data 2 | grad 0.5 }}" {RECORD}',
+        f'\tn_layers_0_neurons_0 [label="layers.0.neurons.0\\n1.25\\ngrad 1" {box}',
+        "\tv2 -> n_layers_0_neurons_0", "}", ""])
+    assert 'n_layers_0_neurons_0 [label="layers.0.neurons.0\\n1.25" ' in draw_graph(
+        out, collapse_neurons=True, show_grad=False).source
+
+
+def test_a_fused_neuron_outside_clusters_draws_its_dot_node_with_ports():
+    out = one_neuron(fused=None)
+    src = draw_graph(out, show_local_grads=True, clusters=False).source
+    assert ('\tv7_op [label="dot | <p0> b: 1 | <p1> w[0]: 2 | <p2> w[1]: 1 | <p3> w[2]: -1 | <p4> x[0]: 0.5 | '
+            '<p5> x[1]: -1.5 | <p6> x[2]: 0.75" fillcolor="#edf2f7" fontsize=9 shape=record style="rounded,filled"]'
+            in src)
+    assert "\n".join(f"\tv{k} -> v7_op:p{k}" for k in range(7)) in src and "label=1 " not in src
+
+
+def test_the_backward_pass_of_a_gradient_is_filled_purple_with_a_legend():
+    x = mg.Value(2.0, "x")
+    (g,) = mg.grad(x * x * x, [x], create_graph=True)
+    purple = 'fillcolor="#e9d8fd"'
+    src = draw_graph(g).source
+    assert f'\tv1 [label="{{ v1 | data 4 | grad 0 }}" {RECORD}' in src  # x * x: the forward pass
+    assert f'\tv2 [label="{{ v2 | data 8 | grad 0 }}" {purple} shape=record' in src
+    assert f"\tv2_op [label=dot {purple} fontsize=10 height=0.3 shape=ellipse style=filled width=0.3]" in src
+    assert f"\tv3_op [label=sum {purple} fontsize=10" in src
+    assert src.endswith(
+        '\tlabel=<<table border="0" cellspacing="2" cellpadding="2"><tr><td colspan="2" align="left"><b>fill</b>'
+        '</td></tr><tr><td bgcolor="#e9d8fd" width="18" height="10" border="1"></td><td align="left">made by the '
+        "backward pass (grad with create_graph=True)</td></tr></table>> labeljust=l labelloc=b\n}\n")
+    src = draw_graph(g, show_local_grads=True).source  # ported op nodes are purple too
+    assert re.search(r'v2_op \[label="dot \| <p0> [^"]*" fillcolor="#e9d8fd" fontsize=9 shape=record', src)
+    coloured = draw_graph(g, color_by_grad=True).source
+    assert "fill: sign and size of the gradient" in coloured and "made by the backward pass" in coloured
+
+
+def test_a_times_a_is_one_use_when_counting_for_copies():
+    a = mg.Value(2.0, "a")
+    y = (a * a) + (a * 3.0)  # a: used by two nodes
+    src = draw_graph(y).source
+    assert "_copy" not in src and src.count("v0 -> ") == 3
