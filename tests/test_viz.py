@@ -723,3 +723,22 @@ def test_a_times_a_is_one_use_when_counting_for_copies():
     y = (a * a) + (a * 3.0)  # a: used by two nodes
     src = draw_graph(y).source
     assert "_copy" not in src and src.count("v0 -> ") == 3
+
+
+def test_an_op_of_three_inputs_already_gets_ports():
+    s = mg.sum([mg.Value(1.0, "a"), mg.Value(2.0, "b"), mg.Value(3.0, "c")])
+    src = draw_graph(s, show_local_grads=True).source
+    assert ('\tv3_op [label="sum | <p0> a: 1 | <p1> b: 1 | <p2> c: 1" fillcolor="#edf2f7" fontsize=9 shape=record '
+            'style="rounded,filled"]') in src
+    assert "\tv2 -> v3_op:p2\n" in src
+
+
+def test_a_gradient_colour_wins_over_the_backward_pass_purple():
+    x = mg.Value(2.0, "x")
+    (g,) = mg.grad(x * x * x, [x], create_graph=True)
+    g.backward()
+    src = draw_graph(g, color_by_grad=True).source
+    fills = dict(re.findall(r'\t(v\d+) \[label="\{[^"]*" fillcolor="([^"]+)"', src))
+    assert fills["v2"] == fills["v3"] == "#" + viz._grad_fill(1.0, 12.0)  # made by the backward pass, grad 1
+    assert fills["v0"] == FULL_POS
+    assert 'v2_op [label=dot fillcolor="#e9d8fd"' in src  # the op itself keeps its purple
