@@ -742,3 +742,9 @@ def test_a_gradient_colour_wins_over_the_backward_pass_purple():
     assert fills["v2"] == fills["v3"] == "#" + viz._grad_fill(1.0, 12.0)  # made by the backward pass, grad 1
     assert fills["v0"] == FULL_POS
     assert 'v2_op [label=dot fillcolor="#e9d8fd"' in src  # the op itself keeps its purple
+
+
+def test_ops_of_one_or_two_characters_are_circles_and_longer_names_ellipses():
+    a = mg.Value(2.0, "a")
+    for y, label, shape in [(a - 1.0, '"-"', "circle"), (a**2, '"**2"', "ellipse"), (a.exp(), "exp", "ellipse")]:
+        assert re.search(rf"\tv\d+_op \[label={re.escape(label)} [^]]* shape={shape} ", draw_graph(y).source), label
