@@ -748,3 +748,23 @@ def test_ops_of_one_or_two_characters_are_circles_and_longer_names_ellipses():
     a = mg.Value(2.0, "a")
     for y, label, shape in [(a - 1.0, '"-"', "circle"), (a**2, '"**2"', "ellipse"), (a.exp(), "exp", "ellipse")]:
         assert re.search(rf"\tv\d+_op \[label={re.escape(label)} [^]]* shape={shape} ", draw_graph(y).source), label
+
+
+def test_copies_of_a_value_are_small_dashed_boxes_and_its_first_user_keeps_the_value_itself():
+    a, b = mg.Value(2.0, "a"), mg.Value(3.0, "b")
+    src = draw_graph((a * b) + (a * 2.0) + (a * a)).source
+    copy = ('[label=a color="#a0aec0" fontcolor="#4a5568" fontsize=10 height=0.3 shape=box style="rounded,dashed" '
+            'tooltip="a again (drawn in full once)"]')
+    assert "\n".join(["\tv0 -> v2_op", "\tv1 -> v2_op", f"\tv0_copy0 {copy}", "\tv0_copy0 -> v4_op", "\tv3 -> v4_op",
+                      "\tv2 -> v5_op", "\tv4 -> v5_op", f"\tv0_copy1 {copy}", "\tv0_copy1 -> v6_op",
+                      "\tv0_copy1 -> v6_op", ""]) in src
+
+
+def test_collapsed_neurons_connect_layer_to_layer_once():
+    model = MLP(1, [2, 1], seed=0)
+    out = model([1.0])
+    src = draw_graph(out, collapse_neurons=True).source
+    edges = re.findall(r"\t(\w+) -> (\w+)\n", src)
+    assert edges == [("v5", "n_layers_0_neurons_0"), ("v5", "n_layers_0_neurons_1"),
+                     ("n_layers_0_neurons_0", "n_layers_1_neurons_0"), ("n_layers_0_neurons_1", "n_layers_1_neurons_0")]
+    assert f'n_layers_1_neurons_0 [label="layers.1.neurons.0\\n{out.data:.4g}\\ngrad 0" ' in src
