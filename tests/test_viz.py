@@ -372,6 +372,12 @@ def test_gradient_colours_are_the_legends_and_saturate_at_the_scale():
     for colour, text in [(FULL_POS, "grad &gt; 0 (strongest: 1)"), (SMALL_POS, "small grad &gt; 0"),
                          (FULL_NEG, "grad &lt; 0 (strongest: -1)"), ("white", "grad 0")]:
         assert re.search(f'<td bgcolor="{colour}"[^>]*></td><td align="left">{re.escape(text)}</td>', legend), text
+    rows = "".join(f'<tr><td bgcolor="{colour}" width="18" height="10" border="1"></td>'
+                   f'<td align="left">{text}</td></tr>'
+                   for colour, text in [(FULL_POS, "grad &gt; 0 (strongest: 1)"), (SMALL_POS, "small grad &gt; 0"),
+                                        (FULL_NEG, "grad &lt; 0 (strongest: -1)"), ("white", "grad 0")])
+    assert ('label=<<table border="0" cellspacing="2" cellpadding="2"><tr><td colspan="2" align="left"><b>fill: sign '
+            f'and size of the gradient</b></td></tr>{rows}</table>> labeljust=l labelloc=b\n}}\n') in src
     fills = dict(re.findall(r'\[label="\{ (\w+) \|[^]]*fillcolor="(#[0-9a-f]{6}|white)"', src))
     assert fills["x"] == SMALL_POS  # 0.25 of the scale, and positive though below 1
     x.grad, y.grad = 7.0, -7.0  # beyond the scale: full strength, no darker
