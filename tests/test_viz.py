@@ -774,3 +774,11 @@ def test_collapsed_neurons_connect_layer_to_layer_once():
     assert edges == [("v5", "n_layers_0_neurons_0"), ("v5", "n_layers_0_neurons_1"),
                      ("n_layers_0_neurons_0", "n_layers_1_neurons_0"), ("n_layers_0_neurons_1", "n_layers_1_neurons_0")]
     assert f'n_layers_1_neurons_0 [label="layers.1.neurons.0\\n{out.data:.4g}\\ngrad 0" ' in src
+
+
+def test_node_names_knows_which_values_are_in_the_graph():
+    a = mg.Value(1.0)
+    y = a * 2.0
+    names = node_names(y)
+    assert a in names and y in names and mg.Value(1.0) not in names and 1.0 not in names
+    assert list(names) == mg.topological_order(y)
