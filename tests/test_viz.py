@@ -782,3 +782,12 @@ def test_node_names_knows_which_values_are_in_the_graph():
     names = node_names(y)
     assert a in names and y in names and mg.Value(1.0) not in names and 1.0 not in names
     assert list(names) == mg.topological_order(y)
+
+
+def test_a_network_of_zero_weights_draws_thin_edges_and_a_legend_scaled_to_1():
+    model = MLP(2, [1], seed=0)
+    for w in model.layers[0].neurons[0].w:
+        w.data = 0.0
+    src = draw_network(model).source
+    assert src.count('[color="#2b6cb0" penwidth=0.30]') == 2
+    assert "weight +1<" in src and "weight +0.25<" in src and "weight -1<" in src
