@@ -791,3 +791,16 @@ def test_a_network_of_zero_weights_draws_thin_edges_and_a_legend_scaled_to_1():
     src = draw_network(model).source
     assert src.count('[color="#2b6cb0" penwidth=0.30]') == 2
     assert "weight +1<" in src and "weight +0.25<" in src and "weight -1<" in src
+
+
+def test_a_negative_gradient_at_part_strength_mixes_the_red_with_white():
+    z = mg.Value(1.0, "z")
+    y = z * -0.4
+    y.backward()
+    src = draw_graph(y, color_by_grad=True, grad_scale=1.0).source
+    assert re.search(r'\[label="\{ z \|[^]]*fillcolor="#e8aeae"', src)  # 40 % strength: 39 % of the way from white
+
+
+def test_a_port_keeps_a_dotted_label_that_is_not_a_neurons():
+    s = mg.sum([mg.Value(1.0, "loss.part"), mg.Value(2.0, "b"), mg.Value(3.0, "c")])
+    assert "<p0> loss.part: 1 | " in draw_graph(s, show_local_grads=True).source
