@@ -545,7 +545,8 @@ def test_pipe_runs_the_graphs_engine_with_the_format_and_feeds_it_the_dot_text(t
 
 def test_pipe_reports_the_exit_code_and_the_last_line_of_graphvizs_complaint(tmp_path, monkeypatch):
     g = draw_graph(mg.Value(2.0, "a") * 3.0)
-    fake_graphviz(tmp_path, monkeypatch, r"printf 'Warning: first\nError: syntax \377 here\n' >&2; exit 3")
+    complaint = r"printf 'Warning: first\nWarning: second\nError: syntax \377 here\n' >&2; exit 3"
+    fake_graphviz(tmp_path, monkeypatch, complaint)
     with pytest.raises(LayoutError, match=r"^Graphviz failed on this graph \(exit 3\): Error: syntax \ufffd here$"):
         pipe(g)
     fake_graphviz(tmp_path, monkeypatch, "exit 1")
