@@ -805,3 +805,21 @@ def test_a_negative_gradient_at_part_strength_mixes_the_red_with_white():
 def test_a_port_keeps_a_dotted_label_that_is_not_a_neurons():
     s = mg.sum([mg.Value(1.0, "loss.part"), mg.Value(2.0, "b"), mg.Value(3.0, "c")])
     assert "<p0> loss.part: 1 | " in draw_graph(s, show_local_grads=True).source
+
+
+def test_a_picture_reads_as_a_picture_of_this_module():
+    assert repr(draw_graph(mg.Value(1.0) * 2.0)).startswith("<micrograd_like.viz.Picture object at ")
+
+
+def test_an_input_given_twice_is_one_edge_to_its_collapsed_neuron():
+    x = mg.Value(1.0)
+    src = draw_graph(MLP(2, [1], seed=0)([x, x]), collapse_neurons=True).source
+    assert re.findall(r"\t(\w+) -> (\w+)\n", src) == [("v3", "n_layers_0_neurons_0")]
+
+
+def test_a_collapsed_neuron_used_three_times_keeps_its_edges_without_copies():
+    model = MLP(1, [1, 3], seed=0)
+    src = draw_graph(mg.sum(model([1.0])), collapse_neurons=True).source
+    assert "_copy" not in src
+    for k in range(3):
+        assert f"\tn_layers_0_neurons_0 -> n_layers_1_neurons_{k}\n" in src
