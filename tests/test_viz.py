@@ -812,9 +812,11 @@ def test_a_picture_reads_as_a_picture_of_this_module():
 
 
 def test_an_input_given_twice_is_one_edge_to_its_collapsed_neuron():
-    x = mg.Value(1.0)
-    src = draw_graph(MLP(2, [1], seed=0)([x, x]), collapse_neurons=True).source
-    assert re.findall(r"\t(\w+) -> (\w+)\n", src) == [("v3", "n_layers_0_neurons_0")]
+    x, y = mg.Value(1.0, "x"), mg.Value(2.0, "y")
+    src = draw_graph(MLP(3, [1], seed=0)([x, x, y]), collapse_neurons=True).source
+    assert sorted(re.findall(r"\t(\w+) -> (\w+)\n", src)) == [("v4", "n_layers_0_neurons_0"),
+                                                              ("v5", "n_layers_0_neurons_0")]
+    assert re.search(r'\tv4 \[label="\{ x \|', src) and re.search(r'\tv5 \[label="\{ y \|', src)
 
 
 def test_a_collapsed_neuron_used_three_times_keeps_its_edges_without_copies():
