@@ -154,6 +154,7 @@ def test_main_prints_the_report_of_the_kept_epoch_and_writes_both_pictures(tmp_p
     assert (tmp_path / "moons_boundary.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     svg = (tmp_path / "neuron_graph.svg").read_text()
     assert "<svg" in svg and "grad" in svg
+    assert ">b: 1</text>" in svg  # the local gradients on the edges: d z / d b is 1
     assert sorted(os.listdir(tmp_path)) == ["moons_boundary.png", "neuron_graph.svg"]  # no probe file left
 
 
@@ -230,6 +231,11 @@ def test_check_out_folder_creates_a_missing_folder_and_leaves_nothing_in_it(tmp_
     (folder / "keep.txt").write_text("mine")
     assert demo.check_out_folder(str(folder)) is None
     assert os.listdir(folder) == ["keep.txt"]
+
+
+def test_check_out_folder_tries_to_write_in_the_folder_itself():
+    # /proc takes no new files, even from root, while the temporary folder does
+    assert demo.check_out_folder("/proc") == "--out '/proc': cannot write there (No such file or directory)"
 
 
 def test_main_reports_pictures_it_cannot_write_with_exit_2(tmp_path, capsys):
@@ -356,6 +362,9 @@ def test_the_neuron_picture_takes_the_first_neuron_strictly_above_0_and_neuron_0
         p.data = 0.0
     _, neuron, name = demo.neuron_picture(run.model, X, y)
     assert first[0].z.data == 0.0 and name != "layers.0.neurons.0"
+    first[0].b.data = 0.25  # just above 0: active
+    _, neuron, name = demo.neuron_picture(run.model, X, y)
+    assert first[0].z.data == 0.25 and (name, neuron) == ("layers.0.neurons.0", first[0])
     for n in first:  # every neuron below 0: nothing active, the picture falls back on neuron 0
         for p in n.parameters():
             p.data = 0.0
