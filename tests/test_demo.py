@@ -394,6 +394,7 @@ def test_train_defaults_give_the_readme_numbers_without_a_progress_bar(capsys):
 def test_split_is_reproducible_by_seed_and_labels_are_signs():
     a, b, c = demo.split(4), demo.split(4), demo.split(5)
     assert a == b and a != c
+    assert demo.split() == demo.split(0)  # the documented default seed, the README's
     assert all(set(y) == {-1, 1} for _, y in a.values())
     X, y01 = data.make_moons(200, noise=0.1, seed=4)
     moons = {tuple(x): 2 * t - 1 for x, t in zip(X, y01)}
