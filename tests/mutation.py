@@ -19,7 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 MODULES = ("engine", "ops", "nn", "optim", "functional", "train", "io", "data", "testing", "trace", "expr",
-           "viz", "demo")
+           "viz")
 PACKAGES = {"testing"}  # a package's module is its __init__.py
 
 # The test files a module's mutants run against, where setup.cfg's list (every module test file) is
@@ -35,7 +35,6 @@ TESTS_BY_MODULE = {
     "trace": ("tests/test_trace.py",),
     "expr": ("tests/test_expr.py",),
     "viz": ("tests/test_viz.py",),
-    "demo": ("tests/test_demo.py",),
 }
 
 # mutmut reads its configuration from setup.cfg only; this sets the test files in the config
