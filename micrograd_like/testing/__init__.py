@@ -49,6 +49,14 @@ def _check_settings(fn: str, **settings: float) -> None:
             raise ValueError(f"{fn}: {name} must be a {low} finite number, got {value!r}")
 
 
+def _close(analytic: float, numeric: float, atol: float, rtol: float) -> bool:
+    """|analytic - numeric| <= atol + rtol * |numeric|, both finite: the test of both checks.
+
+    Finite on both sides: a difference that overflowed allows inf, and would pass any analytic value.
+    """
+    return math.isfinite(analytic) and math.isfinite(numeric) and abs(analytic - numeric) <= atol + rtol * abs(numeric)
+
+
 def _evaluate(f: Callable[..., Value], xs: Sequence[float]) -> Value:
     out = f(*[Value(x) for x in xs])
     if not isinstance(out, Value):
@@ -97,8 +105,7 @@ def gradcheck(
     numeric = numerical_grad(f, *inputs, eps=eps)
     for i, (leaf, num) in enumerate(zip(leaves, numeric)):
         analytic = leaf.grad
-        # a difference that overflowed allows inf and so would pass any analytic value
-        if not (math.isfinite(analytic) and math.isfinite(num) and abs(analytic - num) <= atol + rtol * abs(num)):
+        if not _close(analytic, num, atol, rtol):
             raise AssertionError(
                 f"gradcheck: gradient of input {i} (x{i} = {leaf.data!r}) is wrong: "
                 f"analytic {analytic!r} vs numeric {num!r} (difference {analytic - num:.3g}, "
@@ -150,7 +157,7 @@ def gradgradcheck(
         for i in range(len(xs)):
             num = (above[i].data - below[i].data) / (2 * eps)
             ana = analytic[i][j].data
-            if not (math.isfinite(ana) and math.isfinite(num) and abs(ana - num) <= atol + rtol * abs(num)):
+            if not _close(ana, num, atol, rtol):
                 raise AssertionError(
                     f"gradgradcheck: d/dx{j} of d f/dx{i} at {_point(xs)} is wrong: analytic {ana!r} vs "
                     f"numeric {num!r} (difference {ana - num:.3g}, allowed {atol + rtol * abs(num):.3g})"
