@@ -374,7 +374,8 @@ def draw_network(
     Edge colour is the weight's sign (blue +, red -), thickness its size; each neuron
     shows its bias, and its activation when an input ``x`` is given. Every edge leaves
     its node on the side facing the next layer and Graphviz routes it around the other
-    nodes, so no edge crosses a node it does not connect, or the text in it.
+    nodes, so no edge crosses a node it does not connect, or the text in it; top to bottom
+    (``TB``, ``BT``) each layer's name is written at the end of its row for the same reason.
     ``health``, a report of ``nn.diagnose(mlp, X)``, marks what it found: dead neurons
     grey, saturated ones orange (each also says so in words), and a layer whose gradient
     vanishes inside a red dashed frame, with a legend.
@@ -382,6 +383,7 @@ def draw_network(
     if rankdir not in ("LR", "RL", "TB", "BT"):
         raise ValueError(f"draw_network: rankdir must be LR, RL, TB or BT, got {rankdir!r}")
     states, vanishing = _health_marks(mlp, health)
+    across = rankdir in ("TB", "BT")  # each layer is a row
     acts: list[list[float]] = []
     if x is not None:
         with no_grad():
@@ -404,11 +406,13 @@ def draw_network(
     previous = [f"in{i}" for i in range(mlp.nin)]
     for li, layer in enumerate(mlp.layers):
         ids = []
+        name = f"layers.{li} ({layer.activation})" + (f"\\n{vanishing[li]}" if li in vanishing else "")
         with g.subgraph(name=f"cluster_layer{li}") as c:
-            c.attr(label=f"layers.{li} ({layer.activation})", color="white")
-            if li in vanishing:
-                c.attr(label=f"layers.{li} ({layer.activation})\\n{vanishing[li]}", color=_NEG, fontcolor=_NEG,
-                       style="dashed,rounded", penwidth="2")
+            # top to bottom, a cluster's label sits where the edges come in and they cross it; a plain
+            # node at the end of the layer's row is a thing Graphviz routes edges around
+            frame = ({"color": _NEG, "fontcolor": _NEG, "style": "dashed,rounded", "penwidth": "2"}
+                     if li in vanishing else {"color": "white"})
+            c.attr(label="" if across else name, **frame)
             for ni, n in enumerate(layer.neurons):
                 nid = f"l{li}n{ni}"
                 text = f"b {_fmt(n.b.data)}" + (f"\\na {_fmt(acts[li][ni])}" if acts else "")
@@ -417,6 +421,8 @@ def draw_network(
                 c.node(nid, text + (f"\\n{state}" if state else ""), shape="circle", style="filled", fillcolor=fill,
                        width="0.85", fixedsize="true")
                 ids.append(nid)
+            if across:
+                c.node(f"l{li}name", name, shape="plaintext", **({"fontcolor": _NEG} if li in vanishing else {}))
         for ni, n in enumerate(layer.neurons):
             for src, w in zip(previous, n.w):
                 g.edge(src, ids[ni], color=_POS if w.data >= 0 else _NEG, penwidth=_weight_pen(w.data, top))

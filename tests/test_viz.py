@@ -875,6 +875,13 @@ def test_draw_network_frames_a_vanishing_layer_in_red_with_its_ratio():
     assert '\t\tcolor=white label="layers.1 (linear)"\n' in src  # the last layer is the yardstick, never framed
     assert ("red frame: a layer whose gradient is 100 times the last layer's or smaller "
             "(gradients of the sum of the outputs)") in src
+    # top to bottom, a layer's name is a plain node at the end of its row, which edges go around
+    down = draw_network(model, health=report, rankdir="TB").source
+    assert ('\t\tcolor="#c53030" fontcolor="#c53030" label="" penwidth=2 style="dashed,rounded"\n'
+            '\t\tl0n0 [label="b 0" ') in down
+    assert ('\t\tl0name [label="layers.0 (linear)\\ngradient 1/512 of the last layer\'s" fontcolor="#c53030" '
+            'shape=plaintext]\n') in down
+    assert '\t\tcolor=white label=""\n' in down and '\t\tl1name [label="layers.1 (linear)" shape=plaintext]\n' in down
 
 
 def test_draw_network_frames_a_layer_without_gradient_as_such():
@@ -911,3 +918,26 @@ def test_draw_network_with_health_renders_its_words_and_legend(tmp_path):
     texts = re.findall(r">([^<>]+)</text>", svg)
     assert texts.count("dead") == 1 and texts.count("saturated") == 1
     assert "dead: a relu whose output is 0 on all 3 rows" in texts
+
+
+@pytest.mark.graphviz
+def test_top_to_bottom_no_edge_crosses_a_layers_name_or_its_health_note():
+    import json
+
+    from micrograd_like.nn import diagnose
+
+    model = MLP(2, [6, 6, 6, 1], activation="sigmoid", init="xavier", seed=0)
+    X = [[0.5 * i, -0.25 * i] for i in range(-4, 5)]
+    report = diagnose(model, X)
+    layout = json.loads(pipe(draw_network(model, health=report, rankdir="TB"), "json"))
+    names = {}
+    for o in layout["objects"]:
+        if o.get("name", "").endswith("name"):
+            x, y = map(float, o["pos"].split(","))
+            w, h = float(o["width"]) * 72 / 2, float(o["height"]) * 72 / 2
+            names[o["_gvid"]] = (o["label"], (x - w, y - h, x + w, y + h))
+    assert [label.split("\\n")[0] for label, _ in names.values()] == [f"layers.{i} (sigmoid)" for i in range(3)] + [
+        "layers.3 (linear)"]
+    crossing = [(e["tail"], e["head"], label) for e in layout["edges"] for label, (x0, y0, x1, y1) in names.values()
+                if any(x0 < px < x1 and y0 < py < y1 for px, py in _bezier_points(e["_draw_"]))]
+    assert crossing == []
