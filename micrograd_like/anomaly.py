@@ -117,6 +117,9 @@ class AnomalyError(ArithmeticError):
         g = viz.draw_graph(root, show_grad=backward, show_local_grads=backward, highlight=marked)
         order = topological_order(root)
         g.node(f"v{order.index(bad)}", fillcolor=_BAD_FILL, color=_BAD_PEN, penwidth="3")
+        for i, c in enumerate(order):
+            if c._op and c._a is None:  # a copy whose inputs are cut off: dashed, as draw_graph's other copies
+                g.node(f"v{i}", style="rounded,dashed,filled", tooltip="its inputs are not drawn")
         if not any(line.lstrip().startswith("label=") for line in g.body):
             g.attr(label=f"detect_anomaly: {self.args[0].splitlines()[0]}", labelloc="t", fontcolor=_BAD_PEN)
         return g
@@ -134,14 +137,18 @@ class AnomalyError(ArithmeticError):
 
 def _mirror(path: Sequence[Value], full: Value, names: Any,
             grads: dict[Value, float]) -> tuple[Value, dict[int, Value]]:
-    """Copies of the Values on ``path`` (output first), each linked to the next; ``full`` keeps all its inputs.
+    """Copies of the Values on ``path`` (output first), each linked to the next, and of their inputs.
 
-    A copy carries the real node's name as its label, its data, its op and its grad in
-    ``grads`` (0 if none), so ``draw_graph`` draws just the path. A copied input that is cut off keeps its op, drawn
-    without inputs.
+    ``full`` keeps all its inputs; another node on the path keeps its other inputs too when it
+    has at most ``_SHOWN_INPUTS`` (a neuron's dot node of hundreds keeps only the one on the
+    path). A copy carries the real node's name as its label, its data, its op and its grad in
+    ``grads`` (0 if none), so ``draw_graph`` draws just that part of the graph. The inputs of
+    a copy off the path are cut off: it keeps its op, drawn without inputs.
     """
-    keep: dict[int, set[int]] = {id(a): {id(b)} for a, b in zip(path, path[1:])}
-    keep.setdefault(id(full), set()).update(id(p) for p in full.parents)
+    keep: dict[int, set[int]] = {}
+    for v, nxt in zip(path, list(path[1:]) + [None]):
+        parents = v.parents
+        keep[id(v)] = {id(p) for p in parents} if v is full or len(parents) <= _SHOWN_INPUTS else {id(nxt)}
     copies: dict[int, Value] = {}
 
     def copy(v: Value) -> Value:
@@ -152,8 +159,8 @@ def _mirror(path: Sequence[Value], full: Value, names: Any,
             c._a = c._b = None
         return c
 
-    for v in reversed(list(path) + [p for p in full.parents]):
-        edges = [(copy(p), local) for p, local in zip(v.parents, v.local_grads) if id(p) in keep.get(id(v), ())]
+    for v in reversed(path):
+        edges = [(copy(p), local) for p, local in zip(v.parents, v.local_grads) if id(p) in keep[id(v)]]
         c = copy(v)
         if len(edges) > 2:
             c._a, c._da = tuple(e[0] for e in edges), tuple(e[1] for e in edges)
@@ -254,7 +261,7 @@ class EdgeCheck:
         self.grads[parent] = new
         if c != c or (not _finite(c) and _finite(g)):
             problem = "NaN" if c != c else "an infinite gradient"
-        elif new != new or (not _finite(new) and _finite(old)):
+        elif new != new or (not _finite(new) and _finite(old) and _finite(c)):
             problem = f"{'NaN' if new != new else 'an infinity'} in the sum of the gradient"
         else:
             return

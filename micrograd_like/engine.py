@@ -585,10 +585,8 @@ def grad(output: Value, inputs: Value | Iterable[Value], create_graph: bool = Fa
             found = _grad_walk_values(order, set(xs), check)
             answers = tuple(_as_value(found.get(x, 0.0), "grad") for x in xs)
         _mark_backward_pass(answers, order)
-    elif check:
-        floats = check.walk_floats()
     else:
-        floats = _grad_walk_floats(order)
+        floats = check.walk_floats() if check else _grad_walk_floats(order)
         answers = tuple(Value(floats.get(x, 0.0)) for x in xs)
     return answers[0] if isinstance(inputs, Value) else answers
 
