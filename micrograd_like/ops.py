@@ -121,24 +121,25 @@ def _power_slope(x: float, n: float) -> float:
             # a Value exponent of 0 (create_graph) with x**-1 past the float range: the slope is
             # 0 * x**-1 = 0, as backward() gives it, not an infinity
             return 0.0
-        return n * _huge_power(x, n - 1)
+        # x**(n-1) is negative only for a negative x and an odd integer n - 1 (n % 2 is exact, n - 1 may round)
+        return n * _huge_power(x, n - 1, _val(x) < 0.0 and _val(n) % 2 == 0)
 
 
-def _huge_power(x: Any, m: Any) -> Any:
-    """x**m where it is past the float range: an infinity with its sign, as PyTorch's pow gives it.
+def _huge_power(x: Any, m: Any, negative: bool) -> Any:
+    """x**m where it is past the float range: an infinity, negative if asked, as PyTorch's pow gives it.
 
     Written as a product of k equal powers that each fit in a float, which IEEE multiplication
     takes to inf, so that with create_graph its own derivatives (n(n-1) x**(n-2), ...) are the
     infinities they are in PyTorch, not the 0s of a constant inf.
     """
     xv, mv = _val(x), _val(m)
-    k = 2 + int(abs(mv * math.log2(abs(xv)))) // 1000  # each piece's exponent in base 2 stays below 1000
+    # each piece's exponent in base 2 stays below 1000; x**m with a finite x**(m+1) needs k <= 4
+    k = min(2 + int(abs(mv * math.log2(abs(xv)))) // 1000, 64)
     piece = abs(x) ** (m / k)
     power = piece
     for _ in range(k - 1):
         power = power * piece
-    # x**m is negative only for a negative x and an odd integer m (a fractional m needs x >= 0)
-    return -power if xv < 0.0 and mv % 2 == 1 else power
+    return -power if negative else power
 
 
 def _pow_derivative(out: float, x: float, n: float) -> tuple[float]:
