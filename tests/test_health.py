@@ -127,8 +127,9 @@ def test_without_targets_the_gradient_is_of_the_sum_of_the_outputs_as_an_rms_per
     assert report.gradient_of == "the sum of the outputs"
 
 
-def test_with_targets_the_gradient_is_of_the_loss_training_would_follow():
-    model = MLP(3, [4, 4, 2], activation="tanh", seed=3)
+@pytest.mark.parametrize("activation", ["tanh", "prelu"])  # a prelu layer's slopes count among its parameters
+def test_with_targets_the_gradient_is_of_the_loss_training_would_follow(activation):
+    model = MLP(3, [4, 4, 2], activation=activation, seed=3)
     X = [[0.5, -1.0, 2.0], [1.0, 0.0, -0.5], [-2.0, 1.5, 0.25]]
     y = [0, 1, 1]
     report = diagnose(model, X, y, loss="cross_entropy")
