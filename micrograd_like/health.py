@@ -91,21 +91,26 @@ def _times_smaller(norm: float, top: float) -> str:
     return "no gradient at all" if not norm else f"{top / norm:,.0f} times smaller than the last layer's"
 
 
+def _sized(x: object) -> bool:
+    # lists, tuples and NumPy arrays alike: anything with a length that is not text
+    return hasattr(x, "__len__") and hasattr(x, "__iter__") and not isinstance(x, (str, bytes))
+
+
 def _check_rows(X: object, nin: int) -> list[Sequence]:
     """X as a list of rows, refusing an empty X and any NaN or infinity, naming the row and column."""
-    if not isinstance(X, Sequence) or isinstance(X, (str, bytes)):
+    if not _sized(X):
         raise TypeError(f"diagnose: X must be a sequence of rows, got {type(X).__name__}")
-    rows = list(X)
+    rows = list(X)  # type: ignore[call-overload]
     if not rows:
         raise ValueError("diagnose: X is empty; pass the rows to look at (the training data, say)")
     for i, row in enumerate(rows):
-        if not isinstance(row, Sequence) or len(row) != nin:
-            got = len(row) if isinstance(row, Sequence) else type(row).__name__
+        if not _sized(row) or len(row) != nin:
+            got = len(row) if _sized(row) else type(row).__name__
             raise ValueError(f"diagnose: row {i} of X must hold the model's {nin} inputs, got {got}")
         for j, cell in enumerate(row):
             x = cell.data if isinstance(cell, Value) else cell
             if isinstance(x, numbers.Real) and not math.isfinite(x):
-                raise ValueError(f"diagnose: X has {x!r} at row {i}, column {j}; the inputs must be finite")
+                raise ValueError(f"diagnose: X has {float(x)!r} at row {i}, column {j}; the inputs must be finite")
     return rows
 
 

@@ -242,3 +242,15 @@ def test_an_unknown_loss_and_no_grad_are_refused():
         diagnose(model, X2, [0.0] * 4, loss="l2")
     with mg.no_grad(), pytest.raises(RuntimeError, match=r"^diagnose: gradients are off here \(inside no_grad\(\)\)"):
         diagnose(model, X2)
+
+
+def test_rows_may_be_tuples_or_a_numpy_array():
+    np = pytest.importorskip("numpy")
+    model = MLP(2, [3, 1], seed=0)
+    set_neuron(model, 0, 0, [0, 0], -1)
+    expected = diagnose(model, X2)
+    assert expected.dead == ("layers.0.neurons.0",)
+    assert diagnose(model, tuple(tuple(row) for row in X2)) == expected
+    assert diagnose(model, np.array(X2)) == expected
+    with pytest.raises(ValueError, match=r"^diagnose: X has inf at row 1, column 0;"):
+        diagnose(model, np.array([[1.0, 2.0], [np.inf, 0.0]]))
