@@ -12,7 +12,7 @@ from . import engine
 from .engine import Value
 
 if TYPE_CHECKING:  # nn imports this module to re-export it, so nn itself is imported inside diagnose
-    from .nn import MLP
+    from .nn import MLP, Neuron
 
 __all__ = ["HealthReport", "diagnose", "SATURATION", "SATURATED_SHARE", "VANISHING_RATIO"]
 
@@ -125,6 +125,35 @@ def _loss_function(loss: str | Callable[[list, list], Value]) -> tuple[Callable[
     return LOSSES[loss], f"the {loss} loss"
 
 
+def _forward_and_count(
+    model: MLP, rows: list[Sequence], neurons: list[tuple[str, str, Neuron]]
+) -> tuple[list, list[Value], dict[str, bool], dict[str, int]]:
+    """Run every row through ``model``, keeping the graph, and count what each neuron did.
+
+    Returns the model's outputs, the last layer's outputs (before a softmax), whether each
+    relu neuron was ever nonzero, and on how many rows each tanh or sigmoid neuron was saturated.
+    """
+    nonzero = {name: False for name, act, _ in neurons if act == "relu"}
+    flat = {name: 0 for name, act, _ in neurons if act in ("tanh", "sigmoid")}
+    outputs: list = []
+    last_outputs: list[Value] = []
+    for row in rows:
+        outputs.append(model(row))
+        last_outputs += [n.a for n in model.layers[-1].neurons if n.a is not None]  # every one, after a pass
+        for name, act, n in neurons:
+            a = n.a.data  # type: ignore[union-attr]
+            if name in nonzero:
+                nonzero[name] |= a != 0.0
+            elif name in flat and _saturated(act, a):
+                flat[name] += 1
+    return outputs, last_outputs, nonzero, flat
+
+
+def _rms(grads: list[float]) -> float:
+    """sqrt(sum g² / count): a layer's gradient norm per parameter."""
+    return math.sqrt(math.fsum(g * g for g in grads) / len(grads))
+
+
 def diagnose(
     model: MLP,
     X: Sequence[Sequence[float]],
@@ -172,24 +201,11 @@ def diagnose(
     try:
         for p in params:
             p.grad = 0.0
-        nonzero = {name: False for name, act, _ in neurons if act == "relu"}
-        flat = {name: 0 for name, act, _ in neurons if act in ("tanh", "sigmoid")}
-        outputs, last_outputs = [], []
-        for row in rows:
-            outputs.append(model(row))
-            last_outputs += [n.a for n in model.layers[-1].neurons]
-            for name, act, n in neurons:
-                a = n.a.data  # type: ignore[union-attr]
-                if name in nonzero:
-                    nonzero[name] |= a != 0.0
-                elif name in flat and _saturated(act, a):
-                    flat[name] += 1
+        outputs, last_outputs, nonzero, flat = _forward_and_count(model, rows, neurons)
         objective = engine.sum(last_outputs) if loss_fn is None else loss_fn(outputs, list(y))  # type: ignore[arg-type]
         objective.backward()
-        grad_norms = {}
-        for li, layer in enumerate(model.layers):
-            grads = [p.grad for p in layer.parameters()]
-            grad_norms[f"layers.{li}"] = math.sqrt(math.fsum(g * g for g in grads) / len(grads))
+        grad_norms = {f"layers.{li}": _rms([p.grad for p in layer.parameters()])
+                      for li, layer in enumerate(model.layers)}
     finally:
         for p, g in zip(params, saved_grads):
             p.grad = g
