@@ -76,6 +76,22 @@ def recursive_without_order(root: Value) -> None:
     push(root)
 
 
+def walked_forwards(root: Value) -> None:
+    """The right steps, with the order walked forwards (``for v in order:``), leaves first.
+
+    Each value passes its grad on while it is still 0: the values that use it come later
+    in the order and have not added their part yet. Only the root, last, passes anything.
+    """
+    order = _order(root)
+    for v in order:
+        if v.parents:
+            v.grad = 0.0
+    root.grad = 1.0
+    for v in order:  # the bug: reversed(order) visits each value after every value that uses it
+        for p, local in zip(v.parents, v.local_grads):
+            p.grad += v.grad * local
+
+
 def grads_never_reset(root: Value) -> None:
     """micrograd's pass: right order, right sums, nothing reset, so a second call compounds the intermediate grads."""
     order = _order(root)
