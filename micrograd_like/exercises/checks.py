@@ -71,6 +71,37 @@ MISTAKES = {
     "d swapped": "the derivatives are swapped: return them in the order of the inputs",
     "d factor": "your derivative is off by a factor of {factor:g} everywhere it was wrong",
     "d wrong": "your derivative is wrong for {names}: it gives {yours} where the slope is {slope}",
+    # check_neuron, check_mlp and check_training_step (nn_checks.py)
+    "nn params type": "{cls}.parameters() returned {what}, not a list of Values",
+    "nn shared": "{n} of the parameters are one and the same Value: neurons share one weight list, so they compute "
+                 "the same thing and learn alike (give each neuron a new list of new Values)",
+    "nn bias params": "the bias is left out of parameters(): list each neuron's weights, then its bias, so that an "
+                      "optimiser trains it too",
+    "nn count": "{cls}.parameters() has {got} Values where a {shape} has {want} (each neuron: its weights, then its "
+                "bias; neuron by neuron, layer by layer)",
+    "nn missing layer": "parameters() is missing layer {layer} (its {n} Values): collect the parameters of every "
+                        "layer, or an optimiser never trains that one",
+    "nn output type": "{call} returned {what}, not a Value: compute with the Values themselves (not their .data) "
+                      "so that backward() reaches the weights",
+    "nn bias": "the bias is left out of the sum: a neuron computes activation(w . x + b)",
+    "nn output activation": "the output layer has an activation: every layer but the last uses tanh, the last is "
+                            "linear, so the network can output any number",
+    "nn hidden linear": "the hidden layers have no activation: every layer but the last needs tanh, or the whole "
+                        "network is one linear map",
+    "nn activation": "the activation is wrong: with activation={act!r} the neuron should give {expect}",
+    "nn wrong output": "{call} gives {yours} where it should be {expected}",
+    "nn wrong grads": "the output is right, but d out/d {name} is {yours} where it should be {expected}: compute the "
+                      "output from the parameters' Values themselves, each used once",
+    "step loss": "your step returned {yours} where the loss (the mean over the batch of (model(x) - y) ** 2) is "
+                 "{expected}: return the loss",
+    "step zero_grad": "you did not reset the grads before backward(): backward() adds to each parameter's grad, so "
+                      "the grads left by the previous step joined this step's (set every p.grad = 0 first)",
+    "step sign": "the update's sign is flipped: your step climbs the loss; step against the gradient, "
+                 "p.data -= lr * p.grad",
+    "step lr twice": "the learning rate is applied twice: your parameters moved by lr * lr * grad, not lr * grad",
+    "step sum": "your loss is the sum of the squared errors, not their mean: divide by the number of samples",
+    "step no update": "the parameters did not change: update each parameter in place, p.data -= lr * p.grad",
+    "step wrong": "after your step {name} is {yours} where it should be {expected}",
 }
 
 
@@ -933,7 +964,7 @@ def _probe_data(spec: _DerivativeSpec, derivative: Callable[..., Any], seen: lis
             continue
         outcome = call_with_time_limit(derivative, (*xs, *params), time_limit)
         got = outcome.value if outcome.returned else None
-        values = list(got) if isinstance(got, (tuple, list)) else [got]
+        values: list[Any] = list(got) if isinstance(got, (tuple, list)) else [got]
         if len(values) == len(xs) and all(_is_real(v) for v in values):
             data.append((xs, params, out, [float(e) for e in expected], [float(v) for v in values]))
     return data
@@ -967,11 +998,14 @@ def _recognise_derivative(spec: _DerivativeSpec, derivative: Callable[..., Any],
         return _sentence("d sign", names="d/d" + ", d/d".join(flips))
     o = OPS.get(spec.op_name)
     uses = _output_uses(o) if o is not None and o.arity == 1 and not o.params else 0
-    if 0 < uses <= 6:
+    if o is not None and 0 < uses <= 6:
         rule = o.doc.split(": ", 1)[-1] if ": " in o.doc else o.doc
         everywhere_out = (1 << uses) - 1
         for mask in range(everywhere_out, 0, -1):  # every output read as x first, then fewer
-            if everywhere(lambda d: same(_rule_with_input(o, d[0][0], d[2], mask), d[4])):
+            def gives(d: Any, m: int = mask) -> bool:
+                return same(_rule_with_input(o, d[0][0], d[2], m), d[4])
+
+            if everywhere(gives):
                 key = "d input for output" if mask == everywhere_out else "d input for output partly"
                 return _sentence(key, rule=rule, op=o.name)
     if everywhere(lambda d: same(d[4], [d[2]] * len(d[4]))):
