@@ -437,19 +437,22 @@ def _grade_step(step: Callable[..., Any], case: _StepCase, time_limit: float) ->
         cx.expected[name], cx.yours[name] = e, y
     cx.expected["loss"], cx.yours["loss"] = loss.data, returned
     cx.root = loss
-    if len(names) + 4 * len(case.xs) * (sum(case.nouts) + 2) <= MAX_DRAWN_NODES:
-        after = {id(p): (e, y, bad) for p, e, y, bad in zip(ref.parameters(), expected, yours, wrong)}
-
+    # the picture is the model on the first sample, not the whole loss: the parameters are what is wrong,
+    # and the loss's chain of a sum, a square and a mean would only widen it
+    picture_root = _total(_outputs(case.model()([Value(v, label=f"x[{i}]") for i, v in enumerate(case.xs[0])]),
+                                   True) or [])
+    moved = {name: (e, y, bad) for name, e, y, bad in zip(names, expected, yours, wrong)}
+    if len(names) + 4 * sum(case.nouts) <= MAX_DRAWN_NODES:
         def fields(i: int, v: Value, name: str) -> tuple[list[str], bool]:
-            if id(v) in after:
-                e, y, bad = after[id(v)]
+            if v.label in moved:
+                e, y, bad = moved[v.label]
                 if bad:
                     return [name, f"expected after {fmt(e)}", f"yours after {fmt(y)}"], True
                 return [name, f"after {fmt(e)}"], False
             return [name, f"data {fmt(v.data)}"], False
 
-        cx._draw = lambda: _graph_picture(loss, fields, "the loss's graph; wrong parameters after your step: "
-                                                        "expected and yours")
+        cx._draw = lambda: _graph_picture(picture_root, fields, "the model on the first sample; parameters wrong "
+                                                                "after your step: expected and yours")
     return _Failure(_step_mistake(case, grads, yours, wrong, returned, loss.data, names, expected), cx, case)
 
 
