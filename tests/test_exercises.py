@@ -29,7 +29,8 @@ from micrograd_like.exercises.make_student import MarkerError, clear_solutions, 
 
 ROOT = pathlib.Path(__file__).parent.parent
 EXERCISE_NOTEBOOKS = [ROOT / "notebooks" / "12_write_your_own_backward.ipynb",
-                      ROOT / "notebooks" / "13_write_your_own_ops.ipynb"]
+                      ROOT / "notebooks" / "13_write_your_own_ops.ipynb",
+                      ROOT / "notebooks" / "15_write_your_own_mlp.ipynb"]
 
 
 def _sigmoid(x):

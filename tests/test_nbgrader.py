@@ -1,4 +1,4 @@
-"""nbgrader end to end on every exercise notebook: generate_assignment, autograde and generate_feedback, as a course runs them.
+"""nbgrader end to end on every exercise notebook: generate_assignment, autograde and generate_feedback, as in a course.
 
 A temporary course folder holds its own nbgrader_config.py and gradebook, and HOME and the
 Jupyter folders point into it, so the tests never touch the user's. Three learners hand in
@@ -69,9 +69,10 @@ EXERCISES = sorted(WRONG)
 
 def _nbgrader(course: pathlib.Path, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "IPYTHON"))}
-    env.update(HOME=str(course / "home"), JUPYTER_CONFIG_DIR=str(course / "home" / "jupyter_config"),
-               JUPYTER_DATA_DIR=str(course / "home" / "jupyter_data"),
-               JUPYTER_RUNTIME_DIR=str(course / "home" / "jupyter_runtime"), IPYTHONDIR=str(course / "home" / "ipython"),
+    home = course / "home"
+    env.update(HOME=str(home), JUPYTER_CONFIG_DIR=str(home / "jupyter_config"),
+               JUPYTER_DATA_DIR=str(home / "jupyter_data"), JUPYTER_RUNTIME_DIR=str(home / "jupyter_runtime"),
+               IPYTHONDIR=str(home / "ipython"),
                PYTHONPATH=os.pathsep.join([str(ROOT)] + [p for p in [os.environ.get("PYTHONPATH")] if p]),
                # nbgrader runs the `alembic` program of its environment to set up the gradebook
                PATH=os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")]))
