@@ -528,6 +528,16 @@ def test_more_network_mistakes_are_named(check, cls, sentence):
     assert check(cls).mistake == sentence
 
 
+class _GeneratorParameters(bugs.MLP):
+    def parameters(self):
+        for layer in self.layers:
+            yield from layer.parameters()
+
+
+def test_parameters_may_be_a_generator_as_in_torch():
+    assert check_mlp(_GeneratorParameters).passed
+
+
 def test_a_grad_lost_through_data_is_named_with_the_parameter():
     # on the smallest case (b = 0) this looks like a bias left out of the sum; the probe tells them apart
     report = check_neuron(_GradThroughData)

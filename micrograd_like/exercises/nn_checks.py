@@ -113,6 +113,11 @@ def _parameters(model: Any, cls: str, limit: float) -> tuple[list[Value] | None,
     if not outcome.returned:
         return None, outcome, ""
     got = outcome.value
+    if hasattr(got, "__next__"):  # a generator, as torch's parameters() is: its body is the learner's code too
+        outcome = _call(list, limit, got)
+        if not outcome.returned:
+            return None, outcome, ""
+        got = outcome.value
     if isinstance(got, (list, tuple)) and all(isinstance(p, Value) for p in got):
         return list(got), outcome, ""
     what = "a list with things that are not Values" if isinstance(got, (list, tuple)) else \
