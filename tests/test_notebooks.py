@@ -21,7 +21,7 @@ IMAGE_TYPES = ("image/png", "image/svg+xml")
 
 
 def test_the_notebooks_are_numbered_in_order():
-    assert [p.name[:2] for p in NOTEBOOKS] == [f"{i:02d}" for i in range(1, 15)]
+    assert [p.name[:2] for p in NOTEBOOKS] == [f"{i:02d}" for i in range(1, 16)]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
