@@ -366,6 +366,8 @@ def _call(fn: Callable[..., Any], args: tuple, watch: _Watch | None, seconds: fl
     except (LearnerTimeout, KeyboardInterrupt):
         raise
     except BaseException as e:  # noqa: BLE001 - the learner's code may raise anything (SystemExit too), and is graded
+        if type(e) is SystemExit and e.args == (None,):
+            e = SystemExit()  # exit() says SystemExit(None): the report should not read "SystemExit: None"
         return Outcome(error=e)
     finally:
         # a plain store first: from here the watchdog fires at most once more

@@ -1,0 +1,374 @@
+"""Tests of micrograd_like.exercises._limits: no line of a learner's code breaks the grader or the kernel."""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from micrograd_like.exercises import MISTAKES, check_backward, check_derivative, check_topological_order
+from micrograd_like.exercises import _limits
+from micrograd_like.exercises._limits import LearnerTimeout, Outcome, call_with_time_limit, check_time_limit
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TIMEOUT = MISTAKES["timeout"].format(limit=0.3)
+
+
+def _state():
+    """Everything a learner's line could leave changed."""
+    return {
+        "recursion limit": sys.getrecursionlimit(),
+        "timer": signal.getitimer(signal.ITIMER_REAL),
+        "SIGALRM": signal.getsignal(signal.SIGALRM),
+        "SIGINT": signal.getsignal(signal.SIGINT),
+        "trace": sys.gettrace(),
+        "profile": sys.getprofile(),
+        "thread trace": threading.gettrace(),
+        "streams": (sys.stdin, sys.stdout, sys.stderr),
+    }
+
+
+@pytest.fixture
+def unchanged():
+    """Asserts, after the test, that the interpreter is as it was before it."""
+    before = _state()
+    yield before
+    assert _state() == before
+
+
+def _exp_then(line):
+    """A right derivative of exp that first runs ``line`` (a function of no arguments)."""
+    def derivative(x):
+        line()
+        return math.exp(x)
+    return derivative
+
+
+def _forever():
+    while True:
+        pass
+
+
+def _settle():
+    """Run long enough for a watchdog that was not stopped to fire again; it must not."""
+    end = time.monotonic() + 30 * _limits.REFIRE
+    n = 0
+    while time.monotonic() < end:
+        n += 1
+    return n
+
+
+# ---- time_limit must be a finite number > 0 ----------------------------------------------------------
+
+
+BAD_LIMITS = [0, 0.0, -1, -0.5, math.nan, math.inf, -math.inf, "1", True, False, None, [1], 1j]
+
+
+@pytest.mark.parametrize("limit", BAD_LIMITS, ids=repr)
+@pytest.mark.parametrize("check", [
+    lambda limit: check_derivative("exp", math.exp, time_limit=limit),
+    lambda limit: check_backward(lambda root: root.backward(), time_limit=limit),
+    lambda limit: check_topological_order(lambda root: [], time_limit=limit),
+], ids=["derivative", "backward", "order"])
+def test_a_time_limit_that_is_not_a_finite_number_above_0_is_refused(check, limit):
+    with pytest.raises(ValueError, match=re.escape(f"time_limit must be a finite number of seconds > 0, got {limit!r}")):
+        check(limit)
+
+
+def test_the_refusal_names_the_check():
+    with pytest.raises(ValueError, match=r"^check_backward: time_limit"):
+        check_backward(lambda root: None, time_limit=-1)
+    with pytest.raises(ValueError, match=r"^check_derivative\('exp'\): time_limit"):
+        check_derivative("exp", math.exp, time_limit="1")
+
+
+@pytest.mark.parametrize("limit, seconds", [(1, 1.0), (0.25, 0.25), (1e-9, 1e-9), (10 ** 6, 1e6)])
+def test_a_good_time_limit_is_a_float(limit, seconds):
+    assert check_time_limit("f", limit) == seconds
+    assert type(check_time_limit("f", limit)) is float
+
+
+def test_a_tiny_or_huge_time_limit_still_works():
+    assert call_with_time_limit(_forever, (), 1e-9).timed_out
+    assert call_with_time_limit(abs, (-2,), 1e300).value == 2
+
+
+# ---- hostile lines: each graded, each undone -----------------------------------------------------------
+
+
+def test_a_low_recursion_limit_is_put_back(unchanged):
+    # a fresh thread has a shallow stack, so the learner's setrecursionlimit(50) takes effect
+    results = []
+
+    def learner():
+        sys.setrecursionlimit(50)
+        return sys.getrecursionlimit()
+
+    worker = threading.Thread(target=lambda: results.append(call_with_time_limit(learner, (), 2.0)))
+    worker.start()
+    worker.join(30)
+    assert results[0].value == 50  # it did take effect inside the call
+    assert sys.getrecursionlimit() == unchanged["recursion limit"]
+    import json  # noqa: F401 - what died after the learner's line in the issue: an import
+    assert sys.getrecursionlimit() == unchanged["recursion limit"]
+
+
+def test_a_recursion_limit_set_in_a_derivative_is_put_back_and_the_check_passes(unchanged):
+    def low():
+        import inspect
+        sys.setrecursionlimit(len(inspect.stack()) + 15)
+
+    report = check_derivative("exp", _exp_then(low), max_examples=10)
+    assert report.passed, str(report)
+
+
+def test_exit_is_a_failed_report_naming_it(unchanged):
+    report = check_derivative("exp", _exp_then(exit))
+    assert not report.passed
+    assert report.mistake == MISTAKES["raised"].format(error="SystemExit")
+
+
+def test_sys_exit_with_a_code_is_a_failed_report_naming_it(unchanged):
+    report = check_backward(lambda root: sys.exit(3))
+    assert report.mistake == MISTAKES["raised"].format(error="SystemExit: 3")
+
+
+def test_raise_system_exit_is_a_failed_report(unchanged):
+    def learner(root):
+        raise SystemExit
+
+    assert check_topological_order(learner).mistake == MISTAKES["raised"].format(error="SystemExit")
+
+
+def test_exit_closes_no_standard_stream_for_good():
+    # Python's exit() closes sys.stdin before raising: a new stream on the same descriptor replaces it
+    read, write = os.pipe()
+    os.write(write, b"still here\n")
+    os.close(write)
+    code = ("import sys\nfrom micrograd_like.exercises._limits import call_with_time_limit\n"
+            "o = call_with_time_limit(exit, (), 2.0)\n"
+            "print(type(o.error).__name__, sys.stdin.closed, sys.stdin.readline().strip())\n")
+    done = subprocess.run([sys.executable, "-c", code], stdin=read, capture_output=True, text=True,
+                          env={"PYTHONPATH": ROOT}, timeout=60)
+    os.close(read)
+    assert done.stdout.strip() == "SystemExit False still here", done.stderr
+
+
+def test_keyboard_interrupt_still_stops_the_check(unchanged):
+    def learner(x):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        check_derivative("exp", learner, time_limit=0.2)
+    _settle()  # the watchdog of the interrupted call fires no more
+
+
+def test_keyboard_interrupt_during_an_endless_loop_stops_it(unchanged):
+    # the teacher presses the stop button while the learner's loop runs: a real SIGINT
+    def learner(x):
+        signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+        while True:
+            pass
+
+    with pytest.raises(KeyboardInterrupt):
+        check_derivative("exp", learner, time_limit=5.0)
+
+
+@pytest.mark.parametrize("cancel", [
+    lambda: signal.setitimer(signal.ITIMER_REAL, 0),
+    lambda: signal.alarm(0),
+    lambda: signal.signal(signal.SIGALRM, signal.SIG_IGN),
+    lambda: signal.signal(signal.SIGALRM, signal.SIG_DFL),  # the process must not die of it either
+    lambda: signal.signal(signal.SIGALRM, lambda *a: None),
+    lambda: sys.settrace(None),
+    lambda: sys.setprofile(None),
+], ids=["setitimer 0", "alarm 0", "SIGALRM ignored", "SIGALRM default", "SIGALRM handler", "settrace None",
+        "setprofile None"])
+def test_an_endless_loop_is_stopped_whatever_the_learner_cancels_first(cancel, unchanged):
+    def learner(x):
+        cancel()
+        while True:
+            pass
+
+    report = check_derivative("exp", learner, time_limit=0.3)
+    assert report.mistake == TIMEOUT
+    assert report.cases == 1
+    _settle()
+
+
+def test_a_timer_the_learner_starts_is_stopped(unchanged):
+    report = check_derivative("exp", _exp_then(lambda: signal.setitimer(signal.ITIMER_REAL, 100.0)),
+                              max_examples=5)
+    assert report.passed
+
+
+def test_a_sigint_handler_the_learner_sets_is_put_back(unchanged):
+    report = check_derivative("exp", _exp_then(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)),
+                              max_examples=5)
+    assert report.passed
+
+
+def test_trace_and_profile_functions_the_learner_sets_are_put_back(unchanged):
+    def hooks():
+        sys.settrace(lambda *a: None)
+        sys.setprofile(lambda *a: None)
+        threading.settrace(lambda *a: None)
+
+    assert check_backward(lambda root: (hooks(), root.backward()), max_examples=5).passed
+
+
+@pytest.mark.parametrize("name", ["stdout", "stderr", "stdin"])
+def test_a_standard_stream_the_learner_replaces_is_put_back(name, unchanged):
+    def replace():
+        setattr(sys, name, io.StringIO())
+
+    assert check_derivative("exp", _exp_then(replace), max_examples=5).passed
+
+
+def test_a_learner_print_still_reaches_the_notebook(capsys):
+    check_derivative("exp", _exp_then(lambda: print("hello from the learner")), max_examples=1)
+    assert "hello from the learner" in capsys.readouterr().out
+
+
+def test_a_sleep_on_the_main_thread_is_interrupted(unchanged):
+    # an async exception waits for a blocking call to return; the SIGALRM sent along wakes it
+    outcome = call_with_time_limit(time.sleep, (60,), 0.2)
+    assert outcome.timed_out
+
+
+def test_a_loop_that_swallows_every_exception_is_stopped(unchanged):
+    def learner(x):
+        while True:
+            try:
+                sum(range(100))
+            except BaseException:
+                pass
+
+    assert check_derivative("exp", learner, time_limit=0.3).mistake == TIMEOUT
+
+
+def test_the_timeout_is_caught_off_the_main_thread_after_the_timer_is_cancelled():
+    results = []
+
+    def learner(x):
+        sys.settrace(None)
+        while True:
+            pass
+
+    worker = threading.Thread(target=lambda: results.append(check_derivative("exp", learner, time_limit=0.3)))
+    worker.start()
+    worker.join(timeout=60)
+    assert not worker.is_alive()
+    assert results[0].mistake == TIMEOUT
+
+
+def test_without_ctypes_a_trace_function_still_stops_a_loop(monkeypatch, unchanged):
+    monkeypatch.setattr(_limits, "_WATCHDOG", [None])
+    assert call_with_time_limit(_forever, (), 0.2).timed_out
+    assert call_with_time_limit(abs, (-1,), 0.2).value == 1
+
+
+def test_a_timer_running_before_is_left_running(unchanged):
+    # someone else's alarm (pytest-timeout's, say): the call neither takes nor cancels it
+    fired = []
+
+    def theirs(*args):
+        fired.append(1)
+
+    previous = signal.signal(signal.SIGALRM, theirs)
+    signal.setitimer(signal.ITIMER_REAL, 50.0)
+    try:
+        outcome = call_with_time_limit(_forever, (), 0.2)
+        remaining, _ = signal.getitimer(signal.ITIMER_REAL)
+        assert outcome.timed_out and 0 < remaining <= 50.0
+        assert signal.getsignal(signal.SIGALRM) is theirs
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert not fired
+
+
+# ---- no LearnerTimeout ever escapes into the grader ---------------------------------------------------
+
+
+def test_calls_that_end_around_their_deadline_never_leak_a_timeout(unchanged):
+    # the watchdog fires while the learner's code is returning, or just after: each call must still
+    # come back as an Outcome, and no exception may land in the code after it
+    outcomes = []
+    for i in range(150):
+        limit = 0.002
+
+        def busy(until=time.monotonic() + limit * (0.25 + (i % 10) / 2)):
+            while time.monotonic() < until:
+                pass
+            return "done"
+
+        outcomes.append(call_with_time_limit(busy, (), limit))
+    assert all(isinstance(o, Outcome) for o in outcomes)
+    assert {o.timed_out for o in outcomes} == {True, False}  # both sides of the deadline were met
+    assert all(o.value == "done" for o in outcomes if o.returned)
+    _settle()
+
+
+def test_the_watchdog_is_one_thread_for_every_call():
+    for _ in range(20):
+        call_with_time_limit(abs, (1,), 1.0)
+    names = [t.name for t in threading.enumerate()]
+    assert names.count("micrograd_like time limit") == 1
+
+
+# ---- exit() in a notebook: IPython's asks the kernel to stop instead of raising ----------------------
+
+
+class _FakePayloads:
+    def __init__(self):
+        self.payloads = []
+
+    def write_payload(self, payload):
+        self.payloads.append(payload)
+
+    def read_payload(self):
+        return list(self.payloads)
+
+    def clear_payload(self):
+        self.payloads = []
+
+
+class _FakeShell:
+    """What IPython's kernel shell does on exit(): set exit_now, and add an ask_exit payload."""
+
+    def __init__(self):
+        self.exit_now = False
+        self.payload_manager = _FakePayloads()
+        self.payload_manager.write_payload({"source": "set_next_input", "text": "x"})
+
+    def exit(self):
+        self.exit_now = True
+        self.payload_manager.write_payload({"source": "ask_exit", "keepkernel": False})
+
+
+def test_exit_in_a_notebook_keeps_the_kernel_and_fails_the_case(monkeypatch):
+    import types
+
+    shell = _FakeShell()
+    monkeypatch.setitem(sys.modules, "IPython", types.SimpleNamespace(get_ipython=lambda: shell))
+    outcome = call_with_time_limit(shell.exit, (), 1.0)
+    assert isinstance(outcome.error, SystemExit) and "exit()" in str(outcome.error)
+    assert shell.exit_now is False
+    assert shell.payload_manager.payloads == [{"source": "set_next_input", "text": "x"}]
+    report = check_derivative("exp", _exp_then(shell.exit), max_examples=3)
+    assert report.mistake.startswith(MISTAKES["raised"].format(error="SystemExit: exit() in a notebook"))
+    assert shell.exit_now is False
+
+
+def test_learner_timeout_is_a_base_exception():
+    # an `except Exception` in the learner's code must not swallow it
+    assert not issubclass(LearnerTimeout, Exception)
