@@ -14,8 +14,7 @@ import time
 
 import pytest
 
-from micrograd_like.exercises import MISTAKES, check_backward, check_derivative, check_topological_order
-from micrograd_like.exercises import _limits
+from micrograd_like.exercises import MISTAKES, _limits, check_backward, check_derivative, check_topological_order
 from micrograd_like.exercises._limits import LearnerTimeout, Outcome, call_with_time_limit, check_time_limit
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -79,7 +78,8 @@ BAD_LIMITS = [0, 0.0, -1, -0.5, math.nan, math.inf, -math.inf, "1", True, False,
     lambda limit: check_topological_order(lambda root: [], time_limit=limit),
 ], ids=["derivative", "backward", "order"])
 def test_a_time_limit_that_is_not_a_finite_number_above_0_is_refused(check, limit):
-    with pytest.raises(ValueError, match=re.escape(f"time_limit must be a finite number of seconds > 0, got {limit!r}")):
+    expected = f"time_limit must be a finite number of seconds > 0, got {limit!r}"
+    with pytest.raises(ValueError, match=re.escape(expected)):
         check(limit)
 
 
@@ -302,16 +302,15 @@ def test_a_timer_running_before_is_left_running(unchanged):
 def test_calls_that_end_around_their_deadline_never_leak_a_timeout(unchanged):
     # the watchdog fires while the learner's code is returning, or just after: each call must still
     # come back as an Outcome, and no exception may land in the code after it
-    outcomes = []
-    for i in range(150):
-        limit = 0.002
+    limit = 0.002
 
-        def busy(until=time.monotonic() + limit * (0.25 + (i % 10) / 2)):
-            while time.monotonic() < until:
-                pass
-            return "done"
+    def busy(seconds):
+        until = time.monotonic() + seconds
+        while time.monotonic() < until:
+            pass
+        return "done"
 
-        outcomes.append(call_with_time_limit(busy, (), limit))
+    outcomes = [call_with_time_limit(busy, (limit * (0.25 + (i % 10) / 2),), limit) for i in range(150)]
     assert all(isinstance(o, Outcome) for o in outcomes)
     assert {o.timed_out for o in outcomes} == {True, False}  # both sides of the deadline were met
     assert all(o.value == "done" for o in outcomes if o.returned)
