@@ -162,6 +162,29 @@ def test_exit_closes_no_standard_stream_for_good():
     assert done.stdout.strip() == "SystemExit False still here", done.stderr
 
 
+class _Unreadable(Exception):
+    def __str__(self):
+        raise ValueError("no")
+
+
+class _Endless(Exception):
+    def __str__(self):
+        while True:
+            pass
+
+
+def test_an_exception_whose_message_raises_or_never_ends_is_graded(unchanged):
+    def raises(x):
+        raise _Unreadable
+
+    def endless(x):
+        raise _Endless
+
+    assert check_derivative("exp", raises).mistake == MISTAKES["raised"].format(
+        error="RuntimeError: _Unreadable, whose message raised ValueError")
+    assert check_derivative("exp", endless, time_limit=0.3).mistake == TIMEOUT
+
+
 def test_keyboard_interrupt_still_stops_the_check(unchanged):
     def learner(x):
         raise KeyboardInterrupt
@@ -327,31 +350,17 @@ def test_the_watchdog_is_one_thread_for_every_call():
 # ---- exit() in a notebook: IPython's asks the kernel to stop instead of raising ----------------------
 
 
-class _FakePayloads:
-    def __init__(self):
-        self.payloads = []
-
-    def write_payload(self, payload):
-        self.payloads.append(payload)
-
-    def read_payload(self):
-        return list(self.payloads)
-
-    def clear_payload(self):
-        self.payloads = []
-
-
 class _FakeShell:
-    """What IPython's kernel shell does on exit(): set exit_now, and add an ask_exit payload."""
+    """IPython's kernel shell as exit() sees it: exit() calls ask_exit, which schedules the kernel's end."""
 
     def __init__(self):
         self.exit_now = False
-        self.payload_manager = _FakePayloads()
-        self.payload_manager.write_payload({"source": "set_next_input", "text": "x"})
+
+    def ask_exit(self):
+        self.exit_now = True
 
     def exit(self):
-        self.exit_now = True
-        self.payload_manager.write_payload({"source": "ask_exit", "keepkernel": False})
+        self.ask_exit()
 
 
 def test_exit_in_a_notebook_keeps_the_kernel_and_fails_the_case(monkeypatch):
@@ -360,12 +369,53 @@ def test_exit_in_a_notebook_keeps_the_kernel_and_fails_the_case(monkeypatch):
     shell = _FakeShell()
     monkeypatch.setitem(sys.modules, "IPython", types.SimpleNamespace(get_ipython=lambda: shell))
     outcome = call_with_time_limit(shell.exit, (), 1.0)
-    assert isinstance(outcome.error, SystemExit) and "exit()" in str(outcome.error)
+    assert isinstance(outcome.error, SystemExit) and "exit() in a notebook" in str(outcome.error)
     assert shell.exit_now is False
-    assert shell.payload_manager.payloads == [{"source": "set_next_input", "text": "x"}]
+    assert "ask_exit" not in vars(shell)  # the shell's own method is back
     report = check_derivative("exp", _exp_then(shell.exit), max_examples=3)
-    assert report.mistake.startswith(MISTAKES["raised"].format(error="SystemExit: exit() in a notebook"))
+    assert report.mistake == MISTAKES["raised"].format(error="SystemExit: exit() in a notebook shuts the kernel down")
     assert shell.exit_now is False
+    shell.exit()
+    assert shell.exit_now is True  # outside a check, exit() does what it always did
+
+
+@pytest.mark.slow
+def test_in_a_real_kernel_no_hostile_line_ends_the_kernel_or_leaves_a_change(tmp_path):
+    nbclient = pytest.importorskip("nbclient")
+    nbformat = pytest.importorskip("nbformat")
+    setup = ("import math, signal, sys\n"
+             "from micrograd_like.exercises import check_derivative\n"
+             "before = (sys.getrecursionlimit(), signal.getsignal(signal.SIGALRM), signal.getsignal(signal.SIGINT),\n"
+             "          sys.stdout, sys.stderr, sys.stdin)\n"
+             "def hostile(line):\n"
+             "    def derivative(x):\n"
+             "        exec(line)\n"
+             "        return math.exp(x)\n"
+             "    return derivative\n")
+    lines = ["exit()", "quit()", "sys.exit(3)", "raise SystemExit", "sys.setrecursionlimit(60)",
+             "signal.signal(signal.SIGINT, signal.SIG_IGN)", "sys.stdout = None",
+             "signal.alarm(0)\nwhile True: pass"]
+    cells = [nbformat.v4.new_code_cell(setup)]
+    cells += [nbformat.v4.new_code_cell(f"print(check_derivative('exp', hostile({line!r}), time_limit=0.5,"
+                                        " max_examples=3).mistake or 'passed')") for line in lines]
+    cells.append(nbformat.v4.new_code_cell(
+        "import json\nprint('alive', (sys.getrecursionlimit(), signal.getsignal(signal.SIGALRM),"
+        " signal.getsignal(signal.SIGINT), sys.stdout, sys.stderr, sys.stdin) == before)"))
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    printed = ["".join(o.get("text", "") + str(o.get("evalue", "")) for o in c.outputs).strip() for c in nb.cells[1:]]
+    assert printed == [
+        "your code raised SystemExit: exit() in a notebook shuts the kernel down",
+        "your code raised SystemExit: exit() in a notebook shuts the kernel down",
+        "your code raised SystemExit: 3",
+        "your code raised SystemExit",
+        "passed",  # a limit of 60 is not too low for a derivative; it is put back after each case
+        "passed",
+        "passed",
+        MISTAKES["timeout"].format(limit=0.5),
+        "alive True",
+    ]
 
 
 def test_learner_timeout_is_a_base_exception():

@@ -2,9 +2,11 @@
 
 Whatever the learner's code does to the interpreter is undone after each call: the recursion
 limit, the interval timer and the SIGALRM and SIGINT handlers, the trace and profile functions
-(sys.settrace/setprofile and threading's), and sys.stdin/stdout/stderr. ``exit()``,
-``sys.exit`` and ``raise SystemExit`` become an error in the Outcome; only KeyboardInterrupt
-goes through, so that the teacher (or Jupyter's stop button) can still stop a check.
+(sys.settrace/setprofile and threading's), and sys.stdin/stdout/stderr (Python's ``exit()``
+closes stdin: it is opened again). ``exit()``, ``sys.exit`` and ``raise SystemExit`` become an
+error in the Outcome, in a notebook too, where IPython's ``exit()`` would not raise but shut
+the kernel down; only KeyboardInterrupt goes through, so that the teacher (or Jupyter's stop
+button) can still stop a check.
 
 How an endless loop is stopped, in layers, each covering what the one before cannot:
 
@@ -100,19 +102,20 @@ class _State:
     timer: tuple[float, float]
     handlers: dict[int, Any]
     taken_at: float
-    exit_now: bool | None
+    shell: Any
 
     @classmethod
     def capture(cls) -> _State:
+        """The state now; in a Jupyter kernel, exit() is also made to raise until ``restore``."""
         main = threading.current_thread() is threading.main_thread()
         handlers = {s: _signals.getsignal(s) for s in _HANDLED} if main else {}
         streams = (sys.stdin, sys.stdout, sys.stderr)
         return cls(sys.getrecursionlimit(), sys.gettrace(), sys.getprofile(), _thread_hook("gettrace"),
                    _thread_hook("getprofile"), streams, tuple(not getattr(s, "closed", False) for s in streams),
-                   _get_timer(), handlers, time.monotonic(), _kernel_exit_asked())
+                   _get_timer(), handlers, time.monotonic(), _guard_kernel_exit())
 
-    def restore(self) -> bool:
-        """Put everything back; True if the learner's code asked the Jupyter kernel to shut down (IPython's exit())."""
+    def restore(self) -> None:
+        """Put everything back as it was at ``capture``; safe to repeat."""
         if sys.getrecursionlimit() != self.recursion_limit:
             sys.setrecursionlimit(self.recursion_limit)
         if sys.gettrace() is not self.trace:
@@ -133,7 +136,8 @@ class _State:
                     # turn into the end of the process
                     _signals.signal(signum, _signals.SIG_IGN)
                 _signals.signal(signum, handler)
-        return self.exit_now is False and _cancel_kernel_exit()
+        if self.shell is not None:
+            vars(self.shell).pop("ask_exit", None)
 
     def _restore_timer(self) -> None:
         if not hasattr(signal, "setitimer"):
@@ -196,26 +200,22 @@ def _kernel_shell() -> Any:
         return None
 
 
-def _kernel_exit_asked() -> bool | None:
-    """Whether the shell will shut the kernel down after this cell; None outside IPython."""
-    shell = _kernel_shell()
-    value = getattr(shell, "exit_now", None)
-    return value if isinstance(value, bool) else None
+def _refuse_kernel_exit() -> None:
+    raise SystemExit("exit() in a notebook shuts the kernel down")
 
 
-def _cancel_kernel_exit() -> bool:
-    """Undo an ``exit()`` typed in a notebook: IPython's exit() does not raise, it asks the kernel to stop."""
+def _guard_kernel_exit() -> Any:
+    """In a Jupyter kernel, make exit() raise SystemExit for the call; the shell, or None outside IPython.
+
+    IPython's exit() raises nothing: it asks the kernel to stop, and the kernel schedules its
+    own end at once, which no later clean-up can take back. So for the length of the call the
+    shell's ask_exit raises SystemExit instead, graded like sys.exit().
+    """
     shell = _kernel_shell()
-    if getattr(shell, "exit_now", False) is not True:
-        return False
-    shell.exit_now = False
-    payloads = getattr(shell, "payload_manager", None)
-    if payloads is not None:  # the frontend would close the kernel on this message
-        kept = [p for p in payloads.read_payload() if p.get("source") != "ask_exit"]
-        payloads.clear_payload()
-        for p in kept:
-            payloads.write_payload(p)
-    return True
+    if shell is None or not callable(getattr(shell, "ask_exit", None)) or "ask_exit" in vars(shell):
+        return None
+    shell.ask_exit = _refuse_kernel_exit
+    return shell
 
 
 # ---- the watchdog --------------------------------------------------------------------------------
@@ -266,7 +266,10 @@ class _Watch:
         """Raise LearnerTimeout in the learner's thread (the watchdog holds its lock)."""
         self.watchdog.raise_in(self.ident, LearnerTimeout)
         if self.handler is not None and _signals.getsignal(signal.SIGALRM) is self.handler:
-            signal.pthread_kill(self.ident, signal.SIGALRM)  # wakes a sleep, which an async exception would wait for
+            try:
+                signal.pthread_kill(self.ident, signal.SIGALRM)  # wakes a sleep, which an async exception waits for
+            except OSError:
+                pass  # the thread is gone: nothing to wake
 
     def start(self) -> None:
         self.watchdog.arm(self)
@@ -297,7 +300,7 @@ class _Watchdog:
     def arm(self, watch: _Watch) -> None:
         with self.lock:
             self.watches.add(watch)
-            if self.thread is None:
+            if self.thread is None or not self.thread.is_alive():
                 self.thread = threading.Thread(target=self._run, name="micrograd_like time limit", daemon=True)
                 self.thread.start()
             if watch.deadline < self.next_wake:
@@ -312,7 +315,7 @@ class _Watchdog:
             while True:
                 now = time.monotonic()
                 for watch in self.watches:
-                    if watch.deadline <= now:
+                    if watch.running and watch.deadline <= now:
                         watch.fire()
                 # the due ones are fired again every REFIRE until they are disarmed
                 self.next_wake = min((max(w.deadline, now + REFIRE) for w in self.watches), default=math.inf)
@@ -368,13 +371,28 @@ def _call(fn: Callable[..., Any], args: tuple, watch: _Watch | None, seconds: fl
     except BaseException as e:  # noqa: BLE001 - the learner's code may raise anything (SystemExit too), and is graded
         if type(e) is SystemExit and e.args == (None,):
             e = SystemExit()  # exit() says SystemExit(None): the report should not read "SystemExit: None"
-        return Outcome(error=e)
+        return Outcome(error=_showable(e))
     finally:
         # a plain store first: from here the watchdog fires at most once more
         if watch is not None:
             watch.running = False
         # then, before any call of ours: the learner may have left a recursion limit our calls would exceed
         sys.setrecursionlimit(state.recursion_limit)
+
+
+def _showable(error: BaseException) -> BaseException:
+    """``error``, if its message can be read; else a RuntimeError saying so.
+
+    The report shows ``str(error)``, which runs the learner's ``__str__``: here, still under
+    the time limit, rather than later in the grader, where a loop in it would hang the check.
+    """
+    try:
+        str(error)
+    except (LearnerTimeout, KeyboardInterrupt):
+        raise
+    except BaseException as e:  # noqa: BLE001 - whatever the learner's __str__ raises
+        return RuntimeError(f"{type(error).__name__}, whose message raised {type(e).__name__}")
+    return error
 
 
 def call_with_time_limit(fn: Callable[..., Any], args: tuple, seconds: float) -> Outcome:
@@ -399,21 +417,19 @@ def call_with_time_limit(fn: Callable[..., Any], args: tuple, seconds: float) ->
     # tidying up is tried three times, each try inside a handler of the one before (a loop would
     # expose its jump back, where an exception lands outside any handler).
     try:
-        exit_asked = _tidy_up(watch, state)
+        _tidy_up(watch, state)
     except LearnerTimeout:
         try:
-            exit_asked = _tidy_up(watch, state)
+            _tidy_up(watch, state)
         except LearnerTimeout:
-            exit_asked = _tidy_up(watch, state)
+            _tidy_up(watch, state)
     if interrupted is not None:
         raise interrupted
-    if exit_asked and outcome.returned:
-        outcome = Outcome(error=SystemExit("exit() in a notebook: it would have shut the kernel down"))
     return outcome
 
 
-def _tidy_up(watch: _Watch | None, state: _State) -> bool:
+def _tidy_up(watch: _Watch | None, state: _State) -> None:
     """Stop the watchdog and put the state back; safe to repeat after an interruption anywhere in it."""
     if watch is not None:
         watch.stop()
-    return state.restore()
+    state.restore()
