@@ -25,9 +25,10 @@ How an endless loop is stopped, in layers, each covering what the one before can
   code down. It is used only where ctypes is missing (the watchdog needs it).
 
 What cannot be stopped in-process: a long loop in C (``sum(range(10**12))``, ``10**10**8``)
-until it returns, a blocking call off the main thread, a loop nested in ``except
-BaseException`` inside another endless loop (the exception nearly always lands in the inner
-loop, and is swallowed), and code that ends the process itself (``os._exit``, ``os.kill``).
+until it returns, a blocking call off the main thread, on Python 3.13 a loop nested in
+``except BaseException`` inside another endless loop (the exception nearly always lands in the
+inner loop, and is swallowed; 3.10 to 3.12 raise it at the inner loop's jump back, outside the
+handler, and the loop stops), and code that ends the process itself (``os._exit``, ``os.kill``).
 """
 
 from __future__ import annotations
