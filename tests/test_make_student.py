@@ -82,6 +82,23 @@ def test_a_usage_error_is_one_line_too(folder, capsys):
     _refused(capsys, ["ref.ipynb"], "-o/--output", "--help")
 
 
+def test_a_file_name_with_a_line_break_is_still_one_line(folder, capsys):
+    _refused(capsys, ["no\nsuch.ipynb", "-o", "out.ipynb"], "no\\nsuch.ipynb")
+
+
+def test_help_returns_0(capsys):
+    assert main(["--help"]) == 0
+    assert "usage:" in capsys.readouterr().out
+
+
+def test_a_lone_surrogate_is_written_as_an_escape(folder, capsys):
+    # JSON may escape half a UTF-16 pair, which has no UTF-8 form
+    (folder / "odd.ipynb").write_text(r'{"cells": [{"cell_type": "markdown", "source": "half \ud800"},'
+                                      r' {"cell_type": "code", "source": "### BEGIN SOLUTION\nx\n### END SOLUTION"}]}')
+    assert main(["odd.ipynb", "-o", "out.ipynb"]) == 0
+    assert json.loads((folder / "out.ipynb").read_text())["cells"][0]["source"] == "half \ud800"
+
+
 def test_make_student_itself_raises_notebook_error():
     with pytest.raises(NotebookError, match="cell 1"):
         make_student({"cells": [{"cell_type": "code", "source": "x"}, {"cell_type": "code", "source": None}]})
@@ -133,11 +150,18 @@ def test_a_full_disk_is_one_line_and_leaves_the_old_output_and_no_temporary_file
     assert (folder / "ref.ipynb").read_bytes() == REFERENCE.read_bytes()
 
 
-def test_an_unwritable_folder_is_one_line(folder, capsys):
-    if os.geteuid() == 0:
-        pytest.skip("root may write anywhere")
-    (folder / "locked").mkdir(mode=0o500)
-    _refused(capsys, ["ref.ipynb", "-o", "locked/out.ipynb"], "locked/out.ipynb", "ermission")
+def test_an_unwritable_folder_is_one_line(folder, capsys, monkeypatch):
+    # chmod cannot lock root out (the tests may run as root), so the temporary file's creation is refused
+    real_open = os.open
+
+    def refuse(path, *args, **kwargs):
+        if str(path).endswith(mg_io._TMP_SUFFIX):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), path)
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refuse)
+    _refused(capsys, ["ref.ipynb", "-o", "out.ipynb"], "cannot write out.ipynb", "Permission denied")
+    assert _files(folder) == ["ref.ipynb"]
 
 
 def test_the_output_is_written_whole_and_replaces_an_old_one(folder, capsys):

@@ -143,7 +143,7 @@ def _read(path: str) -> dict[str, Any]:
     try:
         return json.loads(raw.decode("utf-8"))  # type: ignore[no-any-return]  # checked by make_student
     except UnicodeDecodeError as e:
-        raise _Refused(f"{path} is not UTF-8 text (byte {e.start}), so not a notebook") from None
+        raise _Refused(f"{path} is not UTF-8 text (at byte {e.start}), so not a notebook") from None
     except json.JSONDecodeError as e:
         raise _Refused(f"{path} is not JSON, so not a notebook: {e}") from None
     except RecursionError:
@@ -163,9 +163,14 @@ def _write(path: str, student: dict[str, Any]) -> None:
     from ..io import _write_file
 
     try:
-        data = (json.dumps(student, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+        text = json.dumps(student, indent=1, ensure_ascii=False) + "\n"
     except RecursionError:
-        raise _Refused("the notebook is nested too deeply to be written back") from None
+        raise _Refused(f"cannot write {path}: the notebook is nested too deeply") from None
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:
+        # a lone surrogate ("\ud800" in the JSON) has no UTF-8 form: written as an escape, it reads back the same
+        data = (json.dumps(student, indent=1) + "\n").encode("ascii")
     try:
         _write_file(data, path, "make_student", example="student.ipynb")
     except (OSError, ValueError) as e:
@@ -210,8 +215,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _run(argv)
     except _Refused as e:
-        print(f"make_student: {e}", file=sys.stderr)
+        # one line even for a file name with a line break in it
+        print("make_student: " + str(e).replace("\n", "\\n").replace("\r", "\\r"), file=sys.stderr)
         return 2
+    except SystemExit as e:  # argparse's --help: a code to return, for a caller in the same process
+        return e.code if isinstance(e.code, int) else 0
 
 
 if __name__ == "__main__":
