@@ -90,6 +90,13 @@ def test_the_refusal_names_the_check():
         check_derivative("exp", math.exp, time_limit="1")
 
 
+@pytest.mark.parametrize("limit", BAD_LIMITS, ids=repr)
+def test_call_with_time_limit_refuses_a_bad_limit_too(limit, unchanged):
+    # the safety net for a check that does not refuse it at its start
+    with pytest.raises(ValueError, match=r"^exercises: time_limit must be a finite number"):
+        call_with_time_limit(abs, (1,), limit)
+
+
 @pytest.mark.parametrize("limit, seconds", [(1, 1.0), (0.25, 0.25), (1e-9, 1e-9), (10 ** 6, 1e6)])
 def test_a_good_time_limit_is_a_float(limit, seconds):
     assert check_time_limit("f", limit) == seconds

@@ -399,9 +399,12 @@ def _showable(error: BaseException) -> BaseException:
 def call_with_time_limit(fn: Callable[..., Any], args: tuple, seconds: float) -> Outcome:
     """Call ``fn(*args)``: never raise (but KeyboardInterrupt), never take much more than ``seconds``.
 
-    ``seconds`` must have passed ``check_time_limit``. Afterwards the interpreter is as it
-    was before (see the module's docstring), whatever ``fn`` did.
+    Afterwards the interpreter is as it was before (see the module's docstring), whatever
+    ``fn`` did. A check should refuse a bad ``time_limit`` at its start with
+    ``check_time_limit``, naming itself; ``seconds`` is checked here again, so that a check
+    that forgot refuses the setting too, rather than fail every case of a right solution.
     """
+    seconds = check_time_limit("exercises", seconds)
     state = _State.capture()
     watchdog = _watchdog()
     watch = _Watch(seconds, watchdog) if watchdog is not None else None
