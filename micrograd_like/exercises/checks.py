@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..engine import Value, topological_order
 from ..ops import OPS
-from ._limits import Outcome, call_with_time_limit
+from ._limits import Outcome, call_with_time_limit, check_time_limit
 from .report import MAX_DRAWN_NODES, Counterexample, Report, fmt, legend, mark_node
 
 if TYPE_CHECKING:
@@ -620,6 +620,7 @@ def check_backward(backward: Callable[[Value], Any], *, max_examples: int = 100,
     """
     if not callable(backward):
         raise TypeError(f"check_backward: backward must be a function of the root, got {type(backward).__name__}")
+    time_limit = check_time_limit("check_backward", time_limit)
     runs, failures = _graph_search("check_backward", lambda case: _grade_backward(backward, case, time_limit),
                                    max_examples, seed, max_depth, passes=(1, 2))
     return _report("check_backward", runs, seed, failures)
@@ -697,6 +698,7 @@ def check_topological_order(topological_order: Callable[[Value], Any], *, max_ex
     if not callable(topological_order):
         raise TypeError("check_topological_order: expected a function of the root, got "
                         f"{type(topological_order).__name__}")
+    time_limit = check_time_limit("check_topological_order", time_limit)
     runs, failures = _graph_search("check_topological_order",
                                    lambda case: _grade_order(topological_order, case, time_limit),
                                    max_examples, seed, max_depth, passes=(1,))
@@ -1036,6 +1038,7 @@ def check_derivative(op: str | Callable[..., float], derivative: Callable[..., A
     spec = _spec(op, arity, domain)
     if not callable(derivative):
         raise TypeError(f"check_derivative: derivative must be a function, got {type(derivative).__name__}")
+    time_limit = check_time_limit(spec.title, time_limit)
     runs, failures = _search(spec.title, spec.strategy,
                              lambda case: _grade_derivative(spec, derivative, case, time_limit), max_examples, seed)
     mistake = ""
