@@ -14,7 +14,9 @@ import time
 
 import pytest
 
-from micrograd_like.exercises import MISTAKES, _limits, check_backward, check_derivative, check_topological_order
+from micrograd_like import nn
+from micrograd_like.exercises import (MISTAKES, _limits, check_backward, check_derivative, check_mlp, check_neuron,
+                                     check_topological_order, check_training_step)
 from micrograd_like.exercises._limits import LearnerTimeout, Outcome, call_with_time_limit, check_time_limit
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -76,7 +78,10 @@ BAD_LIMITS = [0, 0.0, -1, -0.5, math.nan, math.inf, -math.inf, "1", True, False,
     lambda limit: check_derivative("exp", math.exp, time_limit=limit),
     lambda limit: check_backward(lambda root: root.backward(), time_limit=limit),
     lambda limit: check_topological_order(lambda root: [], time_limit=limit),
-], ids=["derivative", "backward", "order"])
+    lambda limit: check_neuron(nn.Neuron, time_limit=limit),
+    lambda limit: check_mlp(nn.MLP, time_limit=limit),
+    lambda limit: check_training_step(lambda *a: 0.0, time_limit=limit),
+], ids=["derivative", "backward", "order", "neuron", "mlp", "step"])
 def test_a_time_limit_that_is_not_a_finite_number_above_0_is_refused(check, limit):
     expected = f"time_limit must be a finite number of seconds > 0, got {limit!r}"
     with pytest.raises(ValueError, match=re.escape(expected)):
@@ -88,6 +93,11 @@ def test_the_refusal_names_the_check():
         check_backward(lambda root: None, time_limit=-1)
     with pytest.raises(ValueError, match=r"^check_derivative\('exp'\): time_limit"):
         check_derivative("exp", math.exp, time_limit="1")
+    for name, check in [("check_neuron", check_neuron), ("check_mlp", check_mlp)]:
+        with pytest.raises(ValueError, match=rf"^{name}: time_limit"):
+            check(nn.MLP, time_limit=0)
+    with pytest.raises(ValueError, match=r"^check_training_step: time_limit"):
+        check_training_step(lambda *a: 0.0, time_limit=math.nan)
 
 
 @pytest.mark.parametrize("limit", BAD_LIMITS, ids=repr)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..engine import Value
-from ._limits import Outcome, call_with_time_limit
+from ._limits import Outcome, call_with_time_limit, check_time_limit
 from .checks import _close, _failed, _Failure, _graph_picture, _is_real, _report, _search, _sentence
 from .report import MAX_DRAWN_NODES, Counterexample, Report, fmt
 
@@ -323,6 +323,7 @@ def _check_model(check: str, cls: Any, neuron: bool, max_examples: int, seed: in
     if not isinstance(cls, type) and not callable(cls):
         raise TypeError(f"{check}: expected your class, got {type(cls).__name__}")
     name = getattr(cls, "__name__", "model")
+    time_limit = check_time_limit(check, time_limit)
     runs, failures = _search(check, _model_cases(neuron), lambda case: _grade_model(cls, name, case, time_limit),
                              max_examples, seed)
     return _report(check, runs, seed, failures)
@@ -497,6 +498,7 @@ def check_training_step(training_step: Callable[..., Any], *, max_examples: int 
     """
     if not callable(training_step):
         raise TypeError(f"check_training_step: expected your function, got {type(training_step).__name__}")
+    time_limit = check_time_limit("check_training_step", time_limit)
     runs, failures = _search("check_training_step", _step_cases(),
                              lambda case: _grade_step(training_step, case, time_limit), max_examples, seed)
     return _report("check_training_step", runs, seed, failures)
