@@ -15,8 +15,16 @@ import time
 import pytest
 
 from micrograd_like import nn
-from micrograd_like.exercises import (MISTAKES, _limits, check_backward, check_derivative, check_mlp, check_neuron,
-                                     check_topological_order, check_training_step)
+from micrograd_like.exercises import (
+    MISTAKES,
+    _limits,
+    check_backward,
+    check_derivative,
+    check_mlp,
+    check_neuron,
+    check_topological_order,
+    check_training_step,
+)
 from micrograd_like.exercises._limits import LearnerTimeout, Outcome, call_with_time_limit, check_time_limit
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
