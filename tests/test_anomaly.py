@@ -186,7 +186,7 @@ def test_it_nests_works_as_a_decorator_and_turns_the_fast_path_back_on():
         assert mg.is_anomaly_enabled()
     with pytest.raises(AnomalyError):
         overflow()
-    assert not mg.is_anomaly_enabled() and engine._plain is True and engine._slow_blocks == 0
+    assert not mg.is_anomaly_enabled() and engine._plain is True and engine._slow_blocks == engine._anomaly_blocks == 0
 
 
 def test_it_applies_to_the_thread_that_enters_it():
