@@ -77,7 +77,8 @@ class AnomalyError(ArithmeticError):
 
     ``when`` is "forward" (an op's result) or the call that found it ("backward()",
     "grad()", "grad(..., create_graph=True)"). ``op`` and ``node`` are the op and the Value
-    it made; ``inputs`` its inputs. For a gradient: ``parent`` is the input the
+    it made (a refused forward result is linked to its inputs only to be named and drawn:
+    its local derivatives are NaN, never computed); ``inputs`` its inputs. For a gradient: ``parent`` is the input the
     contribution went to, ``local`` the local derivative d node / d parent, ``upstream``
     d output / d node and ``contribution`` their product. ``path`` holds node names
     (``viz.node_names``): from the output to ``node`` and ``parent`` for a gradient; for

@@ -24,8 +24,10 @@ T = TypeVar("T")
 # no_grad depth.
 _plain = True
 _slow_blocks = 0  # how many no_grad() and detect_anomaly() blocks are open, over all threads
+_anomaly_blocks = 0  # how many of them are detect_anomaly(): while 0, no_grad()'s slow path checks nothing
 _slow_lock = threading.Lock()
 _local = threading.local()  # .depth: how many no_grad() blocks this thread is inside; .anomaly: detect_anomaly()
+_INF, _NEG_INF = math.inf, -math.inf
 
 
 def _thread_grad_enabled() -> bool:
@@ -39,32 +41,35 @@ def _anomaly_here() -> bool:
 
 def _enter_slow(attr: str) -> None:
     """Open a no_grad() (``attr`` "depth") or detect_anomaly() ("anomaly") block in this thread."""
-    global _plain, _slow_blocks
+    global _plain, _slow_blocks, _anomaly_blocks
     with _slow_lock:
         setattr(_local, attr, getattr(_local, attr, 0) + 1)
         _slow_blocks += 1
+        _anomaly_blocks += attr == "anomaly"
         _plain = False
 
 
 def _exit_slow(attr: str) -> None:
-    global _plain, _slow_blocks
+    global _plain, _slow_blocks, _anomaly_blocks
     with _slow_lock:
         setattr(_local, attr, getattr(_local, attr) - 1)
         _slow_blocks -= 1
+        _anomaly_blocks -= attr == "anomaly"
         _plain = _slow_blocks == 0
 
 
-def _records_here(out: Value, inputs: tuple[Value, ...]) -> bool:
-    """The slow path of every op: whether this thread records ``out``'s parents ``inputs``.
+def _records_here(out: Value, a: Any, b: Any) -> bool:
+    """The slow path of every op: whether this thread records ``out``'s inputs ``a`` and ``b`` as its parents.
 
-    Inside detect_anomaly() it first refuses a result that is NaN, or infinite from
-    finite inputs (``anomaly.check_forward``).
+    Each of ``a`` and ``b`` is a Value, a tuple of Values or None (passed apart, so that
+    no_grad() pays for no tuple). Inside detect_anomaly() it first refuses a result that
+    is NaN, or infinite from finite inputs (``anomaly.check_forward``).
     """
-    d = out.data
-    if d - d and getattr(_local, "anomaly", 0):  # d - d is 0.0 for a finite d, NaN otherwise
+    # a NaN is not between the infinities either
+    if _anomaly_blocks and not _NEG_INF < out.data < _INF and getattr(_local, "anomaly", 0):
         from .anomaly import check_forward
 
-        check_forward(out, inputs)
+        check_forward(out, tuple(chain(*[(x,) if type(x) is Value else x for x in (a, b) if x is not None])))
     return not getattr(_local, "depth", 0)
 
 
@@ -229,7 +234,7 @@ class Value:
         out.grad = 0.0
         out._op = "+"
         out.label = ""
-        if _plain or _records_here(out, (self, other)):
+        if _plain or _records_here(out, self, other):
             out._a, out._da = self, 1.0
             out._b, out._db = other, 1.0
         else:
@@ -246,7 +251,7 @@ class Value:
         out.grad = 0.0
         out._op = "*"
         out.label = ""
-        if _plain or _records_here(out, (self, other)):
+        if _plain or _records_here(out, self, other):
             out._a, out._da = self, b
             out._b, out._db = other, a
         else:
@@ -319,7 +324,7 @@ class Value:
             out.data, out._da = x, 1.0
         out._op = "relu"
         out.label = ""
-        out._a = self if _plain or _records_here(out, (self,)) else None
+        out._a = self if _plain or _records_here(out, self, None) else None
         out._b = None
         return out
 
@@ -349,7 +354,7 @@ class Value:
         calling it twice doubles leaf grads and never compounds intermediate ones.
         Inside ``detect_anomaly()`` each contribution is checked on its way (anomaly.py).
         """
-        if not _plain and _anomaly_here():
+        if _anomaly_blocks and _anomaly_here():
             from .anomaly import checked_backward
 
             return checked_backward(self, gradient)
@@ -444,7 +449,7 @@ def _record(op: Op, inputs: tuple[Value, ...], data: float, args: tuple, op_labe
     out._a = out._b = None
     out._op = op_label or op.name
     out.label = ""
-    if inputs and (_plain or _records_here(out, inputs)):
+    if inputs and (_plain or _records_here(out, inputs, None)):
         local = op.derivative(data, *args)
         if len(inputs) > 2:
             out._a, out._da, out._b, out._c, out._db = inputs, local, _MANY, (), ()
@@ -509,7 +514,7 @@ def _dot(bw: tuple[Value, ...], xs: tuple[Value, ...], one_xdata: tuple[float, .
     out.grad = 0.0
     out._op = "dot"
     out.label = ""
-    if _plain or _records_here(out, bw + xs):
+    if _plain or _records_here(out, bw, xs):
         out._a, out._da = bw, one_xdata
         out._b, out._c, out._db = _MANY, xs, bwdata[1:]
     else:
@@ -576,7 +581,7 @@ def grad(output: Value, inputs: Value | Iterable[Value], create_graph: bool = Fa
         raise TypeError(f"grad: create_graph must be True or False, got {_describe(create_graph)}")
     order = topological_order(output)
     check = None
-    if not _plain and _anomaly_here():
+    if _anomaly_blocks and _anomaly_here():
         from .anomaly import EdgeCheck
 
         check = EdgeCheck(order, "grad(..., create_graph=True)" if create_graph else "grad()")

@@ -5,6 +5,7 @@ import threading
 
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import micrograd_like as mg
 from micrograd_like import AnomalyError, Value, engine
@@ -65,6 +66,31 @@ def test_a_nan_that_came_in_is_caught_at_the_first_op_that_uses_it():
 def test_every_kind_of_op_is_checked(make):
     e = _raised(make)
     assert e.when == "forward" and not math.isfinite(e.node.data)
+
+
+_BINARY = {"+": Value.__add__, "-": Value.__sub__, "*": Value.__mul__, "/": Value.__truediv__}
+_FINITE = st.floats(-1e300, 1e300) | st.sampled_from([1e-300, -1e-300, 1e300])
+
+
+@settings(max_examples=150)
+@given(start=_FINITE, steps=st.lists(st.tuples(st.sampled_from(sorted(_BINARY)), _FINITE.filter(bool)), max_size=8))
+def test_it_stops_exactly_at_the_first_op_whose_result_is_not_finite(start, steps):
+    def build():
+        v, made = Value(start), []
+        for op, c in steps:
+            v = _BINARY[op](v, c)
+            made.append(v)
+        return made
+
+    plain = build()
+    first = next((i for i, v in enumerate(plain) if not math.isfinite(v.data)), None)
+    if first is None:
+        with mg.detect_anomaly():
+            assert [v.data for v in build()] == [v.data for v in plain]
+        return
+    e = _raised(build)
+    assert e.op == steps[first][0] and repr(e.node.data) == repr(plain[first].data)
+    assert len(e.path) == 1  # every input was finite: nothing came in
 
 
 def test_a_neuron_and_no_grad_are_checked_too():
@@ -186,7 +212,7 @@ def test_it_nests_works_as_a_decorator_and_turns_the_fast_path_back_on():
         assert mg.is_anomaly_enabled()
     with pytest.raises(AnomalyError):
         overflow()
-    assert not mg.is_anomaly_enabled() and engine._plain is True and engine._slow_blocks == 0
+    assert not mg.is_anomaly_enabled() and engine._plain is True and engine._slow_blocks == engine._anomaly_blocks == 0
 
 
 def test_it_applies_to_the_thread_that_enters_it():
