@@ -283,7 +283,8 @@ def test_grad_scale_fixes_the_colour_scale_and_the_legend():
     y.backward()
     own = draw_graph(y, color_by_grad=True).source
     fixed = draw_graph(y, color_by_grad=True, grad_scale=6.0).source
-    assert "strongest: 3)" in own and "strongest: 6)" in fixed
+    assert "grad &gt; 0, strongest: x = 3" in own and "full colour at 6 and above" in fixed
+    assert "grad &lt; 0: none" in own  # no negative gradient: the legend says so rather than invent a value
     x_fill = re.compile(r'v0 \[label="\{ x \| [^]]*fillcolor="(#[0-9a-f]{6})"')
     assert x_fill.search(own).group(1) == "#" + viz._grad_fill(3.0, 3.0)
     assert x_fill.search(fixed).group(1) == "#" + viz._grad_fill(3.0, 6.0) != x_fill.search(own).group(1)
@@ -369,13 +370,14 @@ def test_gradient_colours_are_the_legends_and_saturate_at_the_scale():
     out.backward()
     src = draw_graph(out, color_by_grad=True, grad_scale=1.0).source
     legend = src[src.index("fill: sign and size of the gradient"):]
-    for colour, text in [(FULL_POS, "grad &gt; 0 (strongest: 1)"), (SMALL_POS, "small grad &gt; 0"),
-                         (FULL_NEG, "grad &lt; 0 (strongest: -1)"), ("white", "grad 0")]:
+    for colour, text in [(FULL_POS, "grad &gt; 0 (full colour at 1 and above)"), (SMALL_POS, "small grad &gt; 0"),
+                         (FULL_NEG, "grad &lt; 0 (full colour at -1 and below)"), ("white", "grad 0")]:
         assert re.search(f'<td bgcolor="{colour}"[^>]*></td><td align="left">{re.escape(text)}</td>', legend), text
     rows = "".join(f'<tr><td bgcolor="{colour}" width="18" height="10" border="1"></td>'
                    f'<td align="left">{text}</td></tr>'
-                   for colour, text in [(FULL_POS, "grad &gt; 0 (strongest: 1)"), (SMALL_POS, "small grad &gt; 0"),
-                                        (FULL_NEG, "grad &lt; 0 (strongest: -1)"), ("white", "grad 0")])
+                   for colour, text in [(FULL_POS, "grad &gt; 0 (full colour at 1 and above)"),
+                                        (SMALL_POS, "small grad &gt; 0"),
+                                        (FULL_NEG, "grad &lt; 0 (full colour at -1 and below)"), ("white", "grad 0")])
     assert ('label=<<table border="0" cellspacing="2" cellpadding="2"><tr><td colspan="2" align="left"><b>fill: sign '
             f'and size of the gradient</b></td></tr>{rows}</table>> labeljust=l labelloc=b\n}}\n') in src
     fills = dict(re.findall(r'\[label="\{ (\w+) \|[^]]*fillcolor="(#[0-9a-f]{6}|white)"', src))
@@ -638,8 +640,38 @@ def test_max_nodes_counts_values_or_collapsed_neurons_and_defaults_to_1500():
 def test_colours_before_backward_are_white_and_the_legend_scale_is_1():
     y = mg.Value(2.0, "a") * 3.0
     src = draw_graph(y, color_by_grad=True).source
-    assert "strongest: 1)" in src and "strongest: -1)" in src and "fillcolor=white" in src
-    assert "strongest: 0.5)" in draw_graph(y, color_by_grad=True, grad_scale=0.5).source  # a scale below 1
+    assert "grad &gt; 0: none" in src and "grad &lt; 0: none" in src and "fillcolor=white" in src
+    assert "full colour at 0.5 and above" in draw_graph(y, color_by_grad=True, grad_scale=0.5).source  # below 1
+
+
+def test_the_legend_names_the_strongest_positive_and_the_strongest_negative_gradient_each_by_its_own_value():
+    # notebook 01's neuron: the largest |grad| is x's -1.503, negative; the largest positive is w's 1.002
+    x, w, b = mg.Value(2.0, "x"), mg.Value(-3.0, "w"), mg.Value(6.88, "b")
+    o = (x * w + b).tanh()
+    o.label = "o"
+    o.backward()
+    src = draw_graph(o, color_by_grad=True).source
+    assert "grad &gt; 0, strongest: w = 1.002" in src and "grad &lt; 0, strongest: x = -1.503" in src
+    swatch = dict((text, colour) for colour, text in re.findall(r'<td bgcolor="(#[0-9a-f]{6})"[^>]*></td>'
+                                                                r'<td align="left">([^<]*)</td>', src))
+    assert swatch["grad &gt; 0, strongest: w = 1.002"] == "#" + viz._grad_fill(w.grad, -x.grad)  # w's own colour
+    assert swatch["grad &lt; 0, strongest: x = -1.503"] == "#" + viz._grad_fill(x.grad, -x.grad)
+
+
+def test_the_inputs_of_a_layer_are_drawn_once_with_an_edge_to_each_neuron():
+    from micrograd_like.nn import MLP
+
+    m = MLP(2, [3, 1], seed=0)
+    src = draw_graph(m([0.5, -1.0])).source
+    assert "_copy" not in src  # x[0], x[1] and each first-layer activation: one node, an edge per neuron
+    x0 = re.search(r"^\t(v\d+) \[label=\"\{ x\[0\] ", src, re.MULTILINE).group(1)
+    assert len(re.findall(rf"^\t{x0} -> ", src, re.MULTILINE)) == 3
+
+
+def test_short_names_split_off_the_neuron():
+    assert viz.short_name("layers.1.neurons.0.w[2]") == ("w[2]", "layers.1.neurons.0")
+    assert viz.short_name("x[0]") == ("x[0]", "") and viz.short_name("v7") == ("v7", "")
+
 
 
 RECORD = 'fillcolor=white shape=record style="rounded,filled"]'
