@@ -11,7 +11,8 @@ from hypothesis import given, settings
 import micrograd_like as mg
 from micrograd_like import flipbook as fbmod
 from micrograd_like.testing.strategies import expressions
-from micrograd_like.trace import backward_steps, flipbook
+from micrograd_like.flipbook import flipbook, step_svgs, stepper
+from micrograd_like.trace import backward_steps
 from micrograd_like.viz import draw_graph
 
 pytestmark = pytest.mark.graphviz
@@ -114,19 +115,19 @@ def test_a_node_has_one_name_in_the_captions_draw_graph_and_explain():
 def test_each_frame_shows_the_gradients_of_that_moment_and_highlights_its_node():
     out, (x, w, b) = neuron()
     fb = flipbook(out)
-    first, current = node_texts(fb.frames[0].svg)
+    first, current = node_texts(fb.frames[0].overview)
     assert current == "v5"
     assert first["v5"][-1] == "grad 1" and first["v0"][-1] == "grad 0" and first["v4"][-1] == "grad 0"
-    mid, current = node_texts(fb.frames[2].svg)  # after the + node: v2 and b have their grads, x and w not yet
+    mid, current = node_texts(fb.frames[2].overview)  # after the + node: v2 and b have their grads, x and w not yet
     assert current == "v4"
     assert mid["v2"][-1] == mid["v3"][-1] == f"grad {b.grad:.4g}" and mid["v0"][-1] == "grad 0"
-    end, current = node_texts(fb.frames[-1].svg)
+    end, current = node_texts(fb.frames[-1].overview)
     assert current == "v2"
     assert end["v0"] == ["x", "data 2", f"grad {x.grad:.4g}"] and end["v1"][-1] == f"grad {w.grad:.4g}"
     for f in fb.frames:  # exactly one node is highlighted, drawn in the highlight colour
-        assert f.svg.count('class="node current"') == 1
-        highlighted = re.search(r'class="node current">.*?</g>', f.svg, re.DOTALL).group(0)
-        assert 'stroke="#dd6b20"' in highlighted and 'stroke-width="3"' in highlighted
+        assert f.overview.count('class="node current"') == 1
+        highlighted = re.search(r'class="node current">.*?</g>', f.overview, re.DOTALL).group(0)
+        assert 'stroke="#dd6b20"' in highlighted and 'stroke-width="8"' in highlighted  # thick: the overview is small
 
 
 def test_one_layout_draws_the_same_texts_and_highlight_as_a_graphviz_run_per_frame():
@@ -191,7 +192,7 @@ def test_one_graphviz_run_lays_out_every_frame_of_the_new_pictures(monkeypatch, 
     assert len(runs) == 1 and len(fb) == 1 + sum(1 for v in mg.topological_order(root) if not v.is_leaf)
     if make is wide:
         assert n == 61
-    legends = {re.sub(r'<g class="node.*', "", f.svg, flags=re.DOTALL) for f in fb.frames}
+    legends = {re.sub(r'<g class="node.*', "", f.overview, flags=re.DOTALL) for f in fb.frames}
     assert len(legends) == 1  # what comes before the nodes (clusters, legend) is one layout's
 
 
@@ -219,10 +220,10 @@ def test_colours_keep_one_scale_through_the_flipbook():
     fb = flipbook(out, color_by_grad=True)
     # the root's grad is 1 in every frame; with one scale its fill never changes
     rid = fb.frames[0].node_id
-    fills = {re.search(rf'<title>{rid}</title>\s*<path[^>]* fill="([^"]+)"', f.svg).group(1) for f in fb.frames}
+    fills = {re.search(rf'<title>{rid}</title>\s*<path[^>]* fill="([^"]+)"', f.overview).group(1) for f in fb.frames}
     assert len(fills) == 1
     strongest = max(abs(v.grad) for v in mg.topological_order(out))
-    assert all(f"strongest: {strongest:.4g}" in f.svg for f in fb.frames)
+    assert all(f"full colour at {strongest:.4g} and above" in f.overview for f in fb.frames)
 
 
 def test_page_is_self_contained_and_its_svgs_scale_to_the_page(tmp_path):
@@ -236,7 +237,7 @@ def test_page_is_self_contained_and_its_svgs_scale_to_the_page(tmp_path):
     frames = re.findall(r"<figure.*?</figure>", text, re.DOTALL)
     assert all('<svg width="100%" style="max-width:' in f and "viewBox=" in f for f in frames)
     # the shared parts are drawn with <use>, so 37 frames of a 61-value graph stay small
-    assert len(text) < 0.3 * sum(len(f.svg) for f in fb.frames)
+    assert len(text) < 0.3 * sum(len(f.overview) for f in fb.frames)
     ids = re.findall(r'id="([^"]+)"', text)
     assert len(ids) == len(set(ids))
     a, b = fb._repr_html_(), fb._repr_html_()
@@ -278,7 +279,7 @@ def test_flipbook_leaves_the_gradients_of_backward_and_ends_on_them(expr):
     fb = flipbook(out_b)
     assert [v.grad for v in mg.topological_order(out_a)] == [v.grad for v in mg.topological_order(out_b)]
     assert len(fb) == 1 + sum(1 for v in mg.topological_order(out_b) if not v.is_leaf)
-    end, _ = node_texts(fb.frames[-1].svg)
+    end, _ = node_texts(fb.frames[-1].overview)
     for i, v in enumerate(mg.topological_order(out_b)):
         assert end[f"v{i}"][-1] == f"grad {v.grad:.4g}"
 
@@ -363,8 +364,9 @@ def test_browser_steps_with_keys_buttons_slider_and_address(browser, tmp_path):
     deep.goto(f"file://{path}#step=2")
     assert visible_caption(deep) == fb.frames[2].caption and highlighted(deep) == ("v4", "v4")
     # the whole picture fits at 1200 px: scaled down, not cut off
-    box = deep.locator(".mgl-frame:not([hidden]) svg").bounding_box()
-    assert box["x"] >= 0 and box["x"] + box["width"] <= 1200 and box["width"] > 600
+    for picture in (".mgl-close-up", ".mgl-overview svg"):
+        box = deep.locator(f".mgl-frame:not([hidden]) {picture}").bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 1200 and box["width"] > 150
     shot = deep.screenshot(path=str(tmp_path / "step2.png"))
     assert png_size(shot) == (1200, 700)
     assert errors == []
