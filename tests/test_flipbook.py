@@ -413,3 +413,102 @@ def test_browser_without_javascript_shows_every_frame_with_its_caption(browser, 
     width, height = png_size(shot)
     assert width == 1200 and height > 4 * 150
     context.close()
+
+
+def network_loss():
+    """The learner's case of issue 21: MLP(2, [4, 4, 1]) and an MSE loss on one point."""
+    from micrograd_like import functional as F
+    from micrograd_like.nn import MLP
+
+    model = MLP(2, [4, 4, 1], seed=0)
+    return F.mse([model([0.5, -1.0])], [1.0])
+
+
+def test_a_flipbook_walks_the_graph_once_for_its_order_and_once_for_its_names(monkeypatch):
+    from micrograd_like import engine, trace, viz
+
+    calls = {"topological_order": 0, "node_names": 0}
+
+    def counting(name, real):
+        def wrapper(*args, **kwargs):
+            calls[name] += 1
+            return real(*args, **kwargs)
+        return wrapper
+
+    walk, name = counting("topological_order", engine.topological_order), counting("node_names", viz.node_names)
+    for module in (engine, viz, trace):
+        monkeypatch.setattr(module, "topological_order", walk)
+    for module in (viz, trace):
+        monkeypatch.setattr(module, "node_names", name)
+    fb = flipbook(network_loss())
+    assert len(fb) == 22 and calls == {"topological_order": 1, "node_names": 1}
+
+
+def test_captions_of_a_network_use_short_names_say_the_neuron_once_and_never_print_minus_zero():
+    fb = flipbook(network_loss())
+    text = "\n".join(f.caption for f in fb.frames)
+    assert "-0 " not in text + " " and "= -0," not in text and "layers.2.neurons.0.w" not in text
+    z = next(f for f in fb.frames if f.caption.split(":")[1].strip().startswith("z = dot") and "layers.2" in f.caption)
+    head, *edges = z.caption.split("\n")
+    assert " in layers.2.neurons.0, its gradient is final: dv6/dz = " in head
+    assert edges[1].startswith("  to w[0]: dv6/dz * dz/dw[0] = ")
+    assert edges[5].startswith("  to a (layers.1.neurons.0): dv6/dz * dz/da = ")  # another neuron's: it says whose
+    # each step's close-up names every node by its short name, with the full name on hover
+    assert "<title>layers.2.neurons.0.w[0]</title>" in z.close_up and ">w[0]</text>" in z.close_up
+    assert z.close_up.count("mgl-current") == 1 and z.close_up.count("mgl-parent") == 9
+    assert "_copy" not in z.overview  # the inputs of a layer are drawn once, not once per neuron
+
+
+def test_the_close_up_shows_what_each_user_gave_and_what_each_parent_is_sent():
+    x = mg.Value(2.0, "x")
+    h = (x * 3.0).tanh()
+    h.label = "h"
+    out = h * h + h  # h is used twice: by the product (twice) and by the sum
+    out.label = "L"
+    fb = flipbook(out)
+    frame = next(f for f in fb.frames if f.step is not None and f.step.node is h)
+    texts = re.findall(r"<text[^>]*>([^<]*)</text>", frame.close_up)
+    names = mg.viz.node_names(out)
+    product, inner = names[out.parents[0]], names[h.parents[0]]  # h * h and x * 3, unlabelled
+    assert f"d{product}/dh = {2 * h.data:.4g}" in texts and f"gives {2 * h.data:.4g}" in texts  # its grad is 1
+    assert "dL/dh = 1" in texts and "gives 1" in texts
+    assert f"grad {h.grad:.4g}" in texts and h.grad == pytest.approx(2 * h.data + 1)
+    assert f"dh/d{inner} = {1 - h.data ** 2:.4g}" in texts and f"sends {h.grad * (1 - h.data ** 2):.4g}" in texts
+
+
+def test_every_gif_frame_shows_the_close_up_at_full_size():
+    Image = pytest.importorskip("PIL.Image")
+    pytest.importorskip("cairosvg")
+    fb = flipbook(network_loss())
+    for frame in fb.frames[:3] + fb.frames[-2:]:
+        sizes = [int(s) for s in re.findall(r'font-size="(\d+)"', frame.close_up)]
+        assert min(sizes) * fbmod.gif_scale(frame, 1200) >= 12  # text at least 12 px tall at the GIF's width
+        image = fbmod._frame_image(frame, 1200)
+        width = int(re.search(r'width="(\d+)"', frame.close_up).group(1))
+        assert image.width >= width and isinstance(image, Image.Image)
+    assert fbmod.gif_scale(fb.frames[0], 400) == pytest.approx(400 / width)  # a narrow GIF scales it down
+
+
+@pytest.mark.browser
+def test_browser_a_network_flipbook_shows_the_current_node_large_enough_to_read_on_every_frame(browser, tmp_path):
+    path = tmp_path / "net.html"
+    fb = flipbook(network_loss())
+    fb.save(path)
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(f"file://{path}")
+    measures = []
+    for k in range(len(fb)):
+        page.evaluate(f"document.querySelector('.mgl-flipbook').mglShow({k})")
+        measures.append(page.evaluate("""() => {
+          const f = [...document.querySelectorAll('.mgl-frame')].find(f => !f.hidden);
+          const c = f.querySelector('.mgl-current').getBoundingClientRect();
+          const texts = [...f.querySelectorAll('.mgl-current text, .mgl-parent text')];
+          return {top: c.top, bottom: c.bottom, left: c.left, right: c.right, n: texts.length,
+                  smallest: Math.min(...texts.map(t => t.getBoundingClientRect().height)),
+                  parents: f.querySelectorAll('.mgl-parent').length};
+        }"""))
+    page.close()
+    for k, m in enumerate(measures):
+        assert 0 <= m["top"] and m["bottom"] <= 800 and 0 <= m["left"] and m["right"] <= 1280, (k, m)
+        assert m["smallest"] >= 11, (k, m)
+    assert max(m["parents"] for m in measures) == 9  # a second-layer neuron: 4 weights, 4 inputs and a bias
