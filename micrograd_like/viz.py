@@ -15,9 +15,9 @@ from .engine import _MANY, Value, made_by_backward_pass, no_grad, topological_or
 if TYPE_CHECKING:  # graphviz is imported lazily so that `import micrograd_like` stays cheap
     import graphviz
 
-    from .nn import MLP
+    from .nn import MLP, Neuron
 
-__all__ = ["INSTALL_HINT", "LAYOUT_TIMEOUT", "GraphOf", "LayoutError", "NodeNames", "draw", "draw_graph", "draw_network",
+__all__ = ["INSTALL_HINT", "LAYOUT_TIMEOUT", "GraphOf", "LayoutError", "NodeNames", "draw", "draw_graph", "draw_network", "draw_neuron",
            "node_names", "pipe", "render", "scalable_svg", "short_name"]
 
 INSTALL_HINT = (
@@ -334,7 +334,10 @@ def _add_values(g: graphviz.Digraph, graph: GraphOf, style: _Style, ids: _NodeId
         if vid.startswith("n_"):
             collapsed[vid] = v  # a collapsed neuron is drawn once, showing its activation (the last of its nodes)
             continue
-        attrs = _value_attrs(v, names[v], style.show_grad, style.color_by_grad, style.top)
+        # inside its neuron's cluster, which names the layer and neuron, a value goes by its short name
+        in_cluster = style.clusters and not style.collapse_neurons and ids.groups.get(id(v))
+        attrs = _value_attrs(v, _short(names[v]) if in_cluster else names[v], style.show_grad, style.color_by_grad,
+                             style.top)
         backward = made_by_backward_pass(v)
         if backward and attrs["fillcolor"] == "white":
             attrs["fillcolor"] = _BACKWARD_FILL
@@ -350,10 +353,10 @@ def _add_values(g: graphviz.Digraph, graph: GraphOf, style: _Style, ids: _NodeId
                 rows = [f"<p{k}> {_record_text(_short(names[p]))}: {_fmt(loc)}"
                         for k, (p, loc) in enumerate(zip(v.parents, v.local_grads))]
                 g.node(oid, label=" | ".join([_record_text(v.op)] + rows), shape="record", style="rounded,filled",
-                       fillcolor=fill, fontsize="9")
+                       fillcolor=fill, fontsize="11")
             else:
                 g.node(oid, label=v.op, shape="circle" if len(v.op) <= 2 else "ellipse", width="0.3",
-                       height="0.3", style="filled", fillcolor=fill, fontsize="10")
+                       height="0.3", style="filled", fillcolor=fill, fontsize="11")
             ids.place(oid, v)
             g.edge(oid, vid)
     for vid, v in collapsed.items():
@@ -398,10 +401,10 @@ def _add_edges(g: graphviz.Digraph, graph: GraphOf, style: _Style, ids: _NodeIds
                 if not source:
                     source = copies[(pid, target)] = f"{pid}_copy{len(copies)}"
                     g.node(source, label=names[parent], shape="box", style="rounded,dashed", color="#a0aec0",
-                           fontcolor="#4a5568", fontsize="10", height="0.3",
+                           fontcolor="#4a5568", fontsize="11", height="0.3",
                            tooltip=f"{names[parent]} again (drawn in full once)")
             head = f"{target}:p{k}" if target in ported else target
-            label = ({"label": _fmt(local), "fontsize": "9", "fontcolor": "#2f855a"}
+            label = ({"label": _fmt(local), "fontsize": "11", "fontcolor": "#2f855a"}
                      if style.show_local_grads and target not in ported else {})
             g.edge(source, head, **label)
 
@@ -624,3 +627,50 @@ def render(graph: graphviz.Digraph, path: str | os.PathLike[str], timeout: float
     with open(path, "wb") as f:
         f.write(data)
     return path
+
+
+def draw_neuron(neuron: Neuron, **draw_options: Any) -> graphviz.Digraph:
+    """The close-up of one neuron after a backward pass: ``draw_graph(neuron.a)`` and what its inputs' grads mean.
+
+    An input's grad is d loss / d input over the whole network: every neuron that uses
+    the input adds to it, so it is larger than what this picture's edges give. The note
+    under the picture gives each input's part through this neuron (z's grad times its
+    weight) beside its total, and says the rest comes from the other neurons that use it.
+    ``draw_options`` go to ``draw_graph`` (``show_local_grads`` is on by default).
+    """
+    from .nn import Neuron
+
+    if not isinstance(neuron, Neuron):
+        raise TypeError(f"draw_neuron: expected an nn.Neuron, got {type(neuron).__name__}")
+    if neuron.z is None or neuron.a is None:
+        raise ValueError("draw_neuron: the neuron has not run yet; call the model (and backward) first")
+    draw_options.setdefault("show_local_grads", True)
+    g = draw_graph(neuron.a, **draw_options)
+    names = node_names(neuron.a)
+    z = neuron.z
+    rows = []
+    for w, x in zip(neuron.w, _inputs_of(neuron)):
+        part = z.grad * w.data if z.grad else 0.0
+        xname = html.escape(names[x])
+        rows.append(f"{xname}: grad {_fmt(x.grad)} over the whole network, of which {_fmt(part)} through this "
+                    f"neuron (dL/dz {_fmt(z.grad)} × {html.escape(_short(names[w]))} {_fmt(w.data)})")
+        rows.append(f"    and {_fmt(x.grad - part)} through the other neurons that use {xname} (not drawn)")
+    title = "grads are d loss / d value for the whole network (one backward pass of the loss)"
+    cells = "".join(f'<tr><td align="left">{r}</td></tr>' for r in rows)
+    g.attr(label=f'<<table border="0" cellspacing="1" cellpadding="1"><tr><td align="left"><b>{html.escape(title)}'
+                 f"</b></td></tr>{cells}</table>>", labelloc="b", labeljust="l", fontsize="12")
+    return g
+
+
+def _inputs_of(neuron: Neuron) -> list[Value]:
+    """The Values the neuron's last forward pass took as its inputs, in order."""
+    z = neuron.z
+    assert z is not None
+    if z._b is _MANY and z.op == "dot":
+        return list(z._c)  # type: ignore[attr-defined]
+    found = {}
+    for v in topological_order(z):
+        m = _UNFUSED_PRODUCT.search(v.label) if v.op == "*" else None
+        if m and v.label.startswith(neuron.prefix):
+            found[int(m.group(1))] = v.parents[1]
+    return [found[i] for i in sorted(found)]

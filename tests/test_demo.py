@@ -1,5 +1,6 @@
 """The README's main command: `python -m micrograd_like demo`, and the parts it is built from."""
 
+import html
 import inspect
 import os
 import re
@@ -79,6 +80,25 @@ def test_the_epoch_is_chosen_on_validation_and_the_test_set_is_read_after(monkey
     assert run.test_accuracy == test_right / len(X_test)
 
 
+def test_the_neuron_close_up_gives_each_inputs_part_through_this_neuron_beside_its_total():
+    from micrograd_like.nn import MLP
+    from micrograd_like.viz import draw_neuron
+
+    model = MLP(2, [3, 1], seed=0)
+    loss = (model([0.5, -1.0]) - 1.0) ** 2
+    loss.backward()
+    neuron = model.layers[0].neurons[0]
+    x0 = neuron.z._c[0]  # the first input, as the fused dot node keeps it
+    part = neuron.z.grad * neuron.w[0].data
+    src = draw_neuron(neuron).source
+    assert f"x[0]: grad {x0.grad:.4g} over the whole network, of which {part:.4g} through this neuron" in src
+    assert f"and {x0.grad - part:.4g} through the other neurons that use x[0] (not drawn)" in src
+    total = sum(n.z.grad * n.w[0].data for n in model.layers[0].neurons)
+    assert x0.grad == pytest.approx(total)  # the parts of the three neurons add up to the total
+    with pytest.raises(TypeError, match="draw_neuron: expected an nn.Neuron, got Value"):
+        draw_neuron(loss)
+
+
 def test_the_neuron_picture_starts_from_zeroed_grads():
     from micrograd_like.viz import draw_graph
 
@@ -155,6 +175,10 @@ def test_main_prints_the_report_of_the_kept_epoch_and_writes_both_pictures(tmp_p
     svg = (tmp_path / "neuron_graph.svg").read_text()
     assert "<svg" in svg and "grad" in svg
     assert ">b: 1</text>" in svg  # the local gradients on the edges: d z / d b is 1
+    # an input's grad is a total over the network: the picture says so and gives this neuron's part
+    assert ">grads are d loss / d value for the whole network" in svg
+    shown = html.unescape(svg)  # Graphviz writes a minus as &#45;
+    assert re.search(r">x\[0\]: grad [-\d.e]+ over the whole network, of which [-\d.e]+ through this neuron", shown)
     assert sorted(os.listdir(tmp_path)) == ["moons_boundary.png", "neuron_graph.svg"]  # no probe file left
 
 

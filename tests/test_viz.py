@@ -80,7 +80,8 @@ def test_nn_graphs_cluster_per_layer_and_neuron_and_can_collapse():
     out.backward()
     src = draw_graph(out).source
     assert "subgraph cluster_layers_0 {" in src and "subgraph cluster_layers_0_neurons_1 {" in src
-    assert "layers.1.neurons.0.w[1]" in src
+    assert '"{ w[1] | data' in src and "layers.1.neurons.0.w[1]" not in src  # the cluster names the neuron
+    assert '"{ layers.1.neurons.0.w[1] | data' in draw_graph(out, clusters=False).source
     collapsed = draw_graph(out, collapse_neurons=True).source
     assert "n_layers_0_neurons_0" in collapsed and "w[1]" not in collapsed
     assert collapsed.count("n_layers_0_neurons_0 -> n_layers_1_neurons_0") == 1
@@ -141,7 +142,7 @@ def test_model_inputs_are_x_i_and_other_unnamed_values_are_numbered_without_gaps
     names = node_names(loss)
     inputs = {names[v]: v.data for v in names if names[v].startswith("x")}
     assert inputs == {"x[0]": 1.0, "x[1]": -2.0, "x[2]": 0.5}
-    drawn = record_names(draw_graph(loss).source)
+    drawn = record_names(draw_graph(loss, clusters=False).source)  # in clusters, nn's values go by short names
     assert {"x[0]", "x[1]", "x[2]"} <= set(drawn)
     numbered = [n for n in drawn if re.fullmatch(r"v\d+", n)]
     assert numbered == [f"v{i}" for i in range(1, len(numbered) + 1)] and numbered  # drawn order, no gaps
@@ -571,7 +572,7 @@ def test_draw_graph_dot_text_of_a_small_expression():
     y = a * b + 1.0
     y.backward()
     record = 'fillcolor=white shape=record style="rounded,filled"]'
-    op = 'fillcolor="#edf2f7" fontsize=10 height=0.3 shape=circle style=filled width=0.3]'
+    op = 'fillcolor="#edf2f7" fontsize=11 height=0.3 shape=circle style=filled width=0.3]'
     assert draw_graph(y).source == "\n".join([
         "digraph computation_graph {",
         "\tgraph [fontname=Helvetica fontsize=11 nodesep=0.25 rankdir=LR ranksep=0.4]",
@@ -675,7 +676,7 @@ def test_short_names_split_off_the_neuron():
 
 
 RECORD = 'fillcolor=white shape=record style="rounded,filled"]'
-OP = 'fillcolor="#edf2f7" fontsize=10 height=0.3 shape=circle style=filled width=0.3]'
+OP = 'fillcolor="#edf2f7" fontsize=11 height=0.3 shape=circle style=filled width=0.3]'
 HEADER = ["digraph computation_graph {",
           "\tgraph [fontname=Helvetica fontsize=11 nodesep=0.25 rankdir=LR ranksep=0.4]",
           "\tnode [fontname=Helvetica fontsize=11]",
@@ -695,15 +696,15 @@ def one_neuron(fused):
 
 def test_a_neuron_drawn_in_its_clusters_with_local_grads_and_a_highlight():
     out = one_neuron(fused=False)
-    local = 'fontcolor="#2f855a" fontsize=9]'
+    local = 'fontcolor="#2f855a" fontsize=11]'
     assert draw_graph(out, show_local_grads=True, highlight={out}).source == "\n".join(HEADER + [
-        f'\tv0 [label="{{ layers.0.neurons.0.b | data 0.25 | grad 1 }}" {RECORD}',
-        f'\tv1 [label="{{ layers.0.neurons.0.w[0] | data 0.5 | grad 2 }}" {RECORD}',
+        f'\tv0 [label="{{ b | data 0.25 | grad 1 }}" {RECORD}',
+        f'\tv1 [label="{{ w[0] | data 0.5 | grad 2 }}" {RECORD}',
         f'\tv2 [label="{{ x[0] | data 2 | grad 0.5 }}" {RECORD}',
-        f'\tv3 [label="{{ layers.0.neurons.0.w[0]*x[0] | data 1 | grad 1 }}" {RECORD}',
+        f'\tv3 [label="{{ w[0]*x[0] | data 1 | grad 1 }}" {RECORD}',
         f"\tv3_op [label=\"*\" {OP}",
         "\tv3_op -> v3",
-        '\tv4 [label="{ layers.0.neurons.0.z | data 1.25 | grad 1 }" color="#dd6b20" fillcolor=white penwidth=3 '
+        '\tv4 [label="{ z | data 1.25 | grad 1 }" color="#dd6b20" fillcolor=white penwidth=3 '
         'shape=record style="rounded,filled"]',
         f"\tv4_op [label=\"+\" {OP}",
         "\tv4_op -> v4",
@@ -733,7 +734,7 @@ def test_a_fused_neuron_outside_clusters_draws_its_dot_node_with_ports():
     out = one_neuron(fused=None)
     src = draw_graph(out, show_local_grads=True, clusters=False).source
     assert ('\tv7_op [label="dot | <p0> b: 1 | <p1> w[0]: 2 | <p2> w[1]: 1 | <p3> w[2]: -1 | <p4> x[0]: 0.5 | '
-            '<p5> x[1]: -1.5 | <p6> x[2]: 0.75" fillcolor="#edf2f7" fontsize=9 shape=record style="rounded,filled"]'
+            '<p5> x[1]: -1.5 | <p6> x[2]: 0.75" fillcolor="#edf2f7" fontsize=11 shape=record style="rounded,filled"]'
             in src)
     assert "\n".join(f"\tv{k} -> v7_op:p{k}" for k in range(7)) in src and "label=1 " not in src
 
@@ -745,14 +746,14 @@ def test_the_backward_pass_of_a_gradient_is_filled_purple_with_a_legend():
     src = draw_graph(g).source
     assert f'\tv1 [label="{{ v1 | data 4 | grad 0 }}" {RECORD}' in src  # x * x: the forward pass
     assert f'\tv2 [label="{{ v2 | data 8 | grad 0 }}" {purple} shape=record' in src
-    assert f"\tv2_op [label=dot {purple} fontsize=10 height=0.3 shape=ellipse style=filled width=0.3]" in src
-    assert f"\tv3_op [label=sum {purple} fontsize=10" in src
+    assert f"\tv2_op [label=dot {purple} fontsize=11 height=0.3 shape=ellipse style=filled width=0.3]" in src
+    assert f"\tv3_op [label=sum {purple} fontsize=11" in src
     assert src.endswith(
         '\tlabel=<<table border="0" cellspacing="2" cellpadding="2"><tr><td colspan="2" align="left"><b>fill</b>'
         '</td></tr><tr><td bgcolor="#e9d8fd" width="18" height="10" border="1"></td><td align="left">made by the '
         "backward pass (grad with create_graph=True)</td></tr></table>> labeljust=l labelloc=b\n}\n")
     src = draw_graph(g, show_local_grads=True).source  # ported op nodes are purple too
-    assert re.search(r'v2_op \[label="dot \| <p0> [^"]*" fillcolor="#e9d8fd" fontsize=9 shape=record', src)
+    assert re.search(r'v2_op \[label="dot \| <p0> [^"]*" fillcolor="#e9d8fd" fontsize=11 shape=record', src)
     coloured = draw_graph(g, color_by_grad=True).source
     assert "fill: sign and size of the gradient" in coloured and "made by the backward pass" in coloured
 
@@ -767,7 +768,7 @@ def test_a_times_a_is_one_use_when_counting_for_copies():
 def test_an_op_of_three_inputs_already_gets_ports():
     s = mg.sum([mg.Value(1.0, "a"), mg.Value(2.0, "b"), mg.Value(3.0, "c")])
     src = draw_graph(s, show_local_grads=True).source
-    assert ('\tv3_op [label="sum | <p0> a: 1 | <p1> b: 1 | <p2> c: 1" fillcolor="#edf2f7" fontsize=9 shape=record '
+    assert ('\tv3_op [label="sum | <p0> a: 1 | <p1> b: 1 | <p2> c: 1" fillcolor="#edf2f7" fontsize=11 shape=record '
             'style="rounded,filled"]') in src
     assert "\tv2 -> v3_op:p2\n" in src
 
@@ -792,7 +793,7 @@ def test_ops_of_one_or_two_characters_are_circles_and_longer_names_ellipses():
 def test_copies_of_a_value_are_small_dashed_boxes_and_its_first_user_keeps_the_value_itself():
     a, b = mg.Value(2.0, "a"), mg.Value(3.0, "b")
     src = draw_graph((a * b) + (a * 2.0) + (a * a)).source
-    copy = ('[label=a color="#a0aec0" fontcolor="#4a5568" fontsize=10 height=0.3 shape=box style="rounded,dashed" '
+    copy = ('[label=a color="#a0aec0" fontcolor="#4a5568" fontsize=11 height=0.3 shape=box style="rounded,dashed" '
             'tooltip="a again (drawn in full once)"]')
     assert "\n".join(["\tv0 -> v2_op", "\tv1 -> v2_op", f"\tv0_copy0 {copy}", "\tv0_copy0 -> v4_op", "\tv3 -> v4_op",
                       "\tv2 -> v5_op", "\tv4 -> v5_op", f"\tv0_copy1 {copy}", "\tv0_copy1 -> v6_op",
