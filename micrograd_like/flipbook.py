@@ -210,8 +210,8 @@ def _build(root: Value, timeout: float | None,
     try:
         # the highlight is drawn thick: in the small overview it is what the eye looks for
         style = viz._style(graph, highlight_pen="8", **options)
-    except TypeError as e:
-        raise TypeError(f"flipbook: {e}") from None
+    except TypeError as problem:
+        raise TypeError(f"flipbook: {problem}") from None
 
     # Replay the pass: set each frame's gradients, describe the frame (no Graphviz run), and
     # keep the final gradients when done.

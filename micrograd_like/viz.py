@@ -17,8 +17,8 @@ if TYPE_CHECKING:  # graphviz is imported lazily so that `import micrograd_like`
 
     from .nn import MLP, Neuron
 
-__all__ = ["INSTALL_HINT", "LAYOUT_TIMEOUT", "GraphOf", "LayoutError", "NodeNames", "draw", "draw_graph", "draw_network", "draw_neuron",
-           "node_names", "pipe", "render", "scalable_svg", "short_name"]
+__all__ = ["INSTALL_HINT", "LAYOUT_TIMEOUT", "GraphOf", "LayoutError", "NodeNames", "draw", "draw_graph",
+           "draw_network", "draw_neuron", "node_names", "pipe", "render", "scalable_svg", "short_name"]
 
 INSTALL_HINT = (
     "the Graphviz program 'dot' is not installed; the Python package alone cannot render. "

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 
 import micrograd_like as mg
 from micrograd_like import flipbook as fbmod
+from micrograd_like.flipbook import flipbook
 from micrograd_like.testing.strategies import expressions
-from micrograd_like.flipbook import flipbook, step_svgs, stepper
 from micrograd_like.trace import backward_steps
 from micrograd_like.viz import draw_graph
 

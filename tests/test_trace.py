@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 import micrograd_like as mg
 from micrograd_like.engine import _sends
-from micrograd_like.testing.strategies import expressions
 from micrograd_like.flipbook import flipbook, step_svgs, stepper
+from micrograd_like.testing.strategies import expressions
 from micrograd_like.trace import backward_steps, explain
 
 
