@@ -123,7 +123,7 @@ def explain(value: Value, root: Value | None = None, max_paths: int = 4) -> str:
         name = own[value]
         if not value.parents:
             return f"{name} is a leaf: it has no parents to pass a gradient to"
-        parts = [f"d{name}/d{own[p]} = {loc:.4g}" for p, loc in value.edges]
+        parts = [f"d{name}/d{own[p]} = {_fmt(loc)}" for p, loc in value.edges]
         return f"{name} = {value.op}(...): " + ", ".join(parts)
     # one naming for text and pictures: viz.node_names, the names draw_graph(root) shows
     names = node_names(root)
@@ -148,14 +148,14 @@ def explain(value: Value, root: Value | None = None, max_paths: int = 4) -> str:
         for _, loc in path:
             product *= loc
         grad_r = f"d{r}/d{r}"
-        texts.append((f"{grad_r} * {symbols}", " * ".join(["1"] + [f"{loc:.4g}" for _, loc in path]), product))
+        texts.append((f"{grad_r} * {symbols}", " * ".join(["1"] + [_fmt(loc) for _, loc in path]), product))
         products.append(product)
     if len(paths) == 1:
         sym, nums, prod = texts[0]
-        return f"d{r}/d{t} = {sym} = {nums} = {prod:.4g}"
+        return f"d{r}/d{t} = {sym} = {nums} = {_fmt(prod)}"
     more = " + ... (more paths not shown)" if len(paths) > max_paths else ""
     sym = " + ".join(f"({s})" for s, _, _ in texts)
     nums = " + ".join(f"({n})" for _, n, _ in texts)
-    return f"d{r}/d{t} = {sym}{more} = {nums}{more} = {sum(products):.4g}" + (
+    return f"d{r}/d{t} = {sym}{more} = {nums}{more} = {_fmt(sum(products))}" + (
         f" (over the {len(texts)} path{'s' if len(texts) > 1 else ''} shown; {t}.grad holds the full sum)"
         if more else "")

@@ -326,3 +326,26 @@ def test_the_stepper_buttons_walk_forward_and_back_and_stop_at_both_ends():
     for i in (3, 2, 1, 0):
         prev_b.click()
         assert state() == ((i, False, False) if i else (0, True, False))
+
+
+def test_a_step_never_prints_minus_zero():
+    x, w = mg.Value(0.0, "x"), mg.Value(-2.0, "w")
+    o = x * w  # do/dw = x = 0, and the grad sent to w is -0.0 * ... : printed as 0
+    o.label = "o"
+    (step,) = list(backward_steps(o, gradient=-1.0))
+    assert str(step) == ("step 1 of 1: o = 0 (*), grad -1\n"
+                         "  -> x: -1 * -2 = 2, its grad is now 2\n"
+                         "  -> w: -1 * 0 = 0, its grad is now 0")
+    assert explain(w, o) == "do/dw = do/do * do/dw = 1 * 0 = 0"
+
+
+def test_trace_does_not_import_the_pictures():
+    # the flipbook builds on trace; trace importing flipbook back was an import cycle
+    import ast
+    import pathlib
+
+    import micrograd_like.trace as trace
+
+    tree = ast.parse(pathlib.Path(trace.__file__).read_text())
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert "flipbook" not in imported and imported <= {"__future__", "collections.abc", "dataclasses", "engine", "viz"}

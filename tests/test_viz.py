@@ -858,3 +858,34 @@ def test_a_collapsed_neuron_used_three_times_keeps_its_edges_without_copies():
     assert "_copy" not in src
     for k in range(3):
         assert f"\tn_layers_0_neurons_0 -> n_layers_1_neurons_{k}\n" in src
+
+
+def test_the_neuron_close_up_gives_each_inputs_part_through_this_neuron_beside_its_total():
+    from micrograd_like.viz import draw_neuron
+
+    model = MLP(2, [3, 1], seed=0)
+    loss = (model([0.5, -1.0]) - 1.0) ** 2
+    loss.backward()
+    neuron = model.layers[0].neurons[0]
+    x0 = neuron.z._c[0]  # the first input, as the fused dot node keeps it
+    part = neuron.z.grad * neuron.w[0].data
+    src = draw_neuron(neuron).source
+    assert f"x[0]: grad {x0.grad:.4g} over the whole network, of which {part:.4g} through this neuron" in src
+    assert f"and {x0.grad - part:.4g} through the other neurons that use x[0] (not drawn)" in src
+    total = sum(n.z.grad * n.w[0].data for n in model.layers[0].neurons)
+    assert x0.grad == pytest.approx(total)  # the parts of the three neurons add up to the total
+    with pytest.raises(TypeError, match="draw_neuron: expected an nn.Neuron, got Value"):
+        draw_neuron(loss)
+
+
+def test_the_close_up_of_an_unfused_neuron_finds_its_inputs_too():
+    from micrograd_like.viz import draw_neuron
+
+    model = MLP(2, [2, 1], fused=False, seed=0)
+    loss = (model([0.5, -1.0]) - 1.0) ** 2
+    loss.backward()
+    neuron = model.layers[0].neurons[1]
+    src = draw_neuron(neuron).source
+    total = sum(n.z.grad * n.w[1].data for n in model.layers[0].neurons)  # what both neurons send x[1]
+    assert f"x[1]: grad {total:.4g} over the whole network" in src
+    assert f"of which {neuron.z.grad * neuron.w[1].data:.4g} through this neuron" in src
