@@ -411,9 +411,11 @@ def _close_up(graph: GraphOf, node: Value, step: Step | None) -> str:
         body.append(_box("mgl-parent", _X_PARENT, y, _W_PARENT, names[parent], home,
                          [f"data {_fmt(parent.data)} · grad {_fmt(parent.grad)}"]))
     if node.op:
-        body.append(f'<g class="mgl-op"><circle cx="{_X_OP}" cy="{cy:.0f}" r="18" fill="#edf2f7" stroke="#4a5568"/>'
-                    + _t(_X_OP, cy + 5, node.op if len(node.op) <= 4 else node.op[:3] + "…", 13, anchor="middle")
-                    + f'<line x1="{_X_OP + 18}" y1="{cy:.0f}" x2="{_X_NODE}" y2="{cy:.0f}" stroke="#718096"/></g>')
+        # the op's name in a pill as wide as it needs (up to the node's box), centred where the edges meet
+        half = max(18, min(4 + 4 * len(node.op), _X_NODE - _X_OP - 2))
+        body.append(f'<g class="mgl-op"><rect x="{_X_OP - half}" y="{cy - 18:.0f}" width="{2 * half}" height="36" '
+                    f'rx="18" fill="#edf2f7" stroke="#4a5568"/>' + _t(_X_OP, cy + 5, node.op, 13, anchor="middle")
+                    + f'<line x1="{_X_OP + half}" y1="{cy:.0f}" x2="{_X_NODE}" y2="{cy:.0f}" stroke="#718096"/></g>')
     for i, (user, local) in enumerate(users):
         y = _TOP + i * _ROW
         gives = user.grad * local if _sends(user.grad, local) else 0.0
