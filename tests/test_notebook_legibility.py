@@ -5,7 +5,8 @@ does) and opened in Chromium at a 1100 px wide window, one page per notebook. In
 (Graphviz pictures, flipbooks) is measured as drawn: its font size times the scale the page
 gives the SVG. A PNG (matplotlib) holds no text to measure, so its smallest font is read from
 the cell that drew it (matplotlib's default 10 pt, or any smaller fontsize= the cell asks for),
-times its dots per inch and the scale the page shows the image at.
+times its dots per inch and the scale the page shows the image at; so is an SVG image whose text
+matplotlib drew as paths. An SVG image with <text> is measured from its font sizes and viewBox.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ SMALLEST_PX = 9.0
 PAGE_WIDTH = 1100
 NAMED_SIZES = {"xx-small": 5.79, "x-small": 6.94, "small": 8.33, "medium": 10.0}
 
-pytestmark = pytest.mark.browser
+
 
 
 def png_dpi(data: bytes) -> float:
@@ -65,17 +66,37 @@ def png_outputs(nb) -> dict[str, tuple[float, float]]:
     return found
 
 
-def svg_image_texts_below(src: str, shown_width: float) -> list[tuple[float, str]]:
+def svg_cell_fonts(nb) -> dict[str, float]:
+    """For each SVG output, keyed by the start of the base64 text nbconvert gives it: its cell's smallest font (pt).
+
+    Matplotlib draws an SVG's text as paths by default, leaving no <text> to measure: its
+    size then comes from the cell, as for a PNG.
+    """
+    found = {}
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            svg = out.get("data", {}).get("image/svg+xml")
+            if svg:
+                text = svg if isinstance(svg, str) else "".join(svg)
+                found[base64.b64encode(text.encode("utf-8")).decode("ascii")[:200]] = smallest_font_pt(cell.source)
+    return found
+
+
+def svg_image_texts_below(src: str, shown_width: float, cell_font_pt: float | None) -> list[tuple[float, str]]:
     """The texts of an SVG shown as an image (how nbconvert exports one) that render below the bound.
 
     A text's height on the page is its font size in the SVG's units times the page pixels per
-    unit: the width the image is shown at over its viewBox's width.
+    unit: the width the image is shown at over its viewBox's width. An SVG whose text is drawn
+    as paths (matplotlib's default) is measured by its cell's smallest font, in the SVG's points.
     """
     svg = base64.b64decode(src.split(",", 1)[1]).decode("utf-8")
     box = re.search(r'viewBox="[-\d.]+[ ,]+[-\d.]+[ ,]+([\d.]+)', svg)
     if box is None or not shown_width:
         return []
     scale = shown_width / float(box.group(1))
+    if "<text" not in svg and cell_font_pt is not None and "matplotlib" in svg:
+        px = cell_font_pt * scale
+        return [(round(px, 1), f"a matplotlib SVG's {cell_font_pt:g} pt text")] if px < SMALLEST_PX else []
     small = []
     for attrs, text in re.findall(r"<text\b([^>]*)>([^<]*)</text>", svg):
         size = re.search(r'font-size="([\d.]+)', attrs)
@@ -112,6 +133,7 @@ def browser():
         b.close()
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_no_text_in_a_picture_is_below_9_px_in_the_html_export_at_1100_px(browser, path, tmp_path):
     nb = nbformat.read(path, as_version=4)
@@ -134,7 +156,22 @@ def test_no_text_in_a_picture_is_below_9_px_in_the_html_export_at_1100_px(browse
         px = pt * dpi / 72 * (shown / natural)
         if px < SMALLEST_PX:
             too_small.append((round(px, 1), f"a PNG's {pt:g} pt text"))
+    svg_fonts = svg_cell_fonts(nb)
     for src, _, shown in found["images"]:
         if src.startswith("data:image/svg+xml;base64,"):
-            too_small += svg_image_texts_below(src, shown)
+            key = src.removeprefix("data:image/svg+xml;base64,")[:200]
+            too_small += svg_image_texts_below(src, shown, svg_fonts.get(key))
     assert not too_small, f"{path.name}: text below {SMALLEST_PX:g} px at {PAGE_WIDTH} px: {too_small[:8]}"
+
+
+def test_the_measures_flag_small_text_and_pass_large_text():
+    # the test's own arithmetic, on pictures made here: a 100-unit-wide SVG with 10-unit text
+    svg = '<svg viewBox="0 0 100 50" xmlns="http://www.w3.org/2000/svg"><text font-size="10">hi</text></svg>'
+    src = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+    assert svg_image_texts_below(src, 100, None) == []  # shown at 1 px per unit: 10 px
+    assert svg_image_texts_below(src, 50, None) == [(5.0, "hi")]  # at half size: 5 px
+    drawn = src.replace(base64.b64encode(svg.encode()).decode(), base64.b64encode(
+        b'<svg viewBox="0 0 432 288"><!-- matplotlib --><path d="M0 0"/></svg>').decode())
+    assert svg_image_texts_below(drawn, 432 * 96 / 72 * 0.5, 10.0) == [(6.7, "a matplotlib SVG's 10 pt text")]
+    assert smallest_font_pt('ax.legend(fontsize=8); ax.tick_params(labelsize="small")') == 8.0
+    assert smallest_font_pt("plt.plot(xs)") == 10.0
