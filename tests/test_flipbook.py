@@ -512,3 +512,14 @@ def test_browser_a_network_flipbook_shows_the_current_node_large_enough_to_read_
         assert 0 <= m["top"] and m["bottom"] <= 800 and 0 <= m["left"] and m["right"] <= 1280, (k, m)
         assert m["smallest"] >= 11, (k, m)
     assert max(m["parents"] for m in measures) == 9  # a second-layer neuron: 4 weights, 4 inputs and a bias
+
+
+def test_the_overview_of_a_network_keeps_every_node_in_its_place_and_outlines_the_current_one():
+    fb = flipbook(network_loss())
+    places = {tuple(re.findall(r'<text text-anchor="middle" x="([\d.-]+)" y="([\d.-]+)"', f.overview))
+              for f in fb.frames}
+    assert len(places) == 1 and len(next(iter(places))) > 100  # one layout: every text in one place
+    for f in fb.frames:
+        _, current = node_texts(f.overview)
+        assert current == f.node_id
+        assert f.svg.index(f.close_up) < f.svg.index("<svg width=\"100%\"")  # the close-up first, the graph beside
