@@ -340,7 +340,7 @@ _X_OP, _X_NODE, _W_NODE = 420, 456, 192
 _X_CHILD, _W_CHILD = 784, 160
 _WIDTH = _X_CHILD + _W_CHILD + 8
 _FONT = "font-family=\"Helvetica,Arial,sans-serif\""
-_CUR, _EDGE_TEXT, _GREY = "#dd6b20", "#2f855a", "#4a5568"
+_CUR, _EDGE_TEXT, _GREY = "#dd6b20", "#276749", "#4a5568"  # a darker green than the graph's: small text on white
 
 
 def _t(x: float, y: float, text: str, size: int = 14, anchor: str = "start", weight: str = "normal",
