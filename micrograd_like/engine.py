@@ -17,16 +17,54 @@ from .ops import OPS, Op, add_in_order
 T = TypeVar("T")
 
 # Grad mode is per thread, as in PyTorch: no_grad() in one thread never turns off another's graph.
-# Every op reads one module global, _grad_enabled, which is True while no thread is inside no_grad()
-# (nearly always), so the common case costs one global read. Only while some thread is inside
-# no_grad() do ops ask their own thread's depth, through _thread_grad_enabled().
-_grad_enabled = True
-_no_grad_threads = 0  # how many no_grad() blocks are open, over all threads
-_no_grad_lock = threading.Lock()
-_local = threading.local()  # .depth: how many no_grad() blocks this thread is inside
+# So is anomaly mode (detect_anomaly() in anomaly.py). Every op reads one module global, _plain,
+# which is True while no thread is inside no_grad() or detect_anomaly() (nearly always), so the
+# common case costs one global read. Only while some thread is inside one of them do ops take the
+# slow path, _records_here(), which checks the result for detect_anomaly and asks this thread's
+# no_grad depth.
+_plain = True
+_slow_blocks = 0  # how many no_grad() and detect_anomaly() blocks are open, over all threads
+_slow_lock = threading.Lock()
+_local = threading.local()  # .depth: how many no_grad() blocks this thread is inside; .anomaly: detect_anomaly()
 
 
 def _thread_grad_enabled() -> bool:
+    return not getattr(_local, "depth", 0)
+
+
+def _anomaly_here() -> bool:
+    """True inside detect_anomaly() in this thread."""
+    return bool(getattr(_local, "anomaly", 0))
+
+
+def _enter_slow(attr: str) -> None:
+    """Open a no_grad() (``attr`` "depth") or detect_anomaly() ("anomaly") block in this thread."""
+    global _plain, _slow_blocks
+    with _slow_lock:
+        setattr(_local, attr, getattr(_local, attr, 0) + 1)
+        _slow_blocks += 1
+        _plain = False
+
+
+def _exit_slow(attr: str) -> None:
+    global _plain, _slow_blocks
+    with _slow_lock:
+        setattr(_local, attr, getattr(_local, attr) - 1)
+        _slow_blocks -= 1
+        _plain = _slow_blocks == 0
+
+
+def _records_here(out: Value, inputs: tuple[Value, ...]) -> bool:
+    """The slow path of every op: whether this thread records ``out``'s parents ``inputs``.
+
+    Inside detect_anomaly() it first refuses a result that is NaN, or infinite from
+    finite inputs (``anomaly.check_forward``).
+    """
+    d = out.data
+    if d - d and getattr(_local, "anomaly", 0):  # d - d is 0.0 for a finite d, NaN otherwise
+        from .anomaly import check_forward
+
+        check_forward(out, inputs)
     return not getattr(_local, "depth", 0)
 
 
@@ -39,19 +77,11 @@ class no_grad:
     """
 
     def __enter__(self) -> no_grad:
-        global _grad_enabled, _no_grad_threads
-        with _no_grad_lock:
-            _local.depth = getattr(_local, "depth", 0) + 1
-            _no_grad_threads += 1
-            _grad_enabled = False
+        _enter_slow("depth")
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        global _grad_enabled, _no_grad_threads
-        with _no_grad_lock:
-            _local.depth -= 1
-            _no_grad_threads -= 1
-            _grad_enabled = _no_grad_threads == 0
+        _exit_slow("depth")
 
     def __call__(self, func: Callable[..., T]) -> Callable[..., T]:
         @functools.wraps(func)
@@ -64,7 +94,7 @@ class no_grad:
 
 def is_grad_enabled() -> bool:
     """True unless this thread is inside ``no_grad()``."""
-    return _grad_enabled or _thread_grad_enabled()
+    return _plain or _thread_grad_enabled()
 
 
 def is_real(x: object) -> bool:
@@ -197,13 +227,13 @@ class Value:
         out = _new(Value)
         out.data = self.data + other.data
         out.grad = 0.0
-        if _grad_enabled or _thread_grad_enabled():
+        out._op = "+"
+        out.label = ""
+        if _plain or _records_here(out, (self, other)):
             out._a, out._da = self, 1.0
             out._b, out._db = other, 1.0
         else:
             out._a = out._b = None
-        out._op = "+"
-        out.label = ""
         return out
 
     def __mul__(self, other: Value | float) -> Value:
@@ -214,13 +244,13 @@ class Value:
         b = other.data
         out.data = a * b
         out.grad = 0.0
-        if _grad_enabled or _thread_grad_enabled():
+        out._op = "*"
+        out.label = ""
+        if _plain or _records_here(out, (self, other)):
             out._a, out._da = self, b
             out._b, out._db = other, a
         else:
             out._a = out._b = None
-        out._op = "*"
-        out.label = ""
         return out
 
     def __radd__(self, other: float) -> Value:
@@ -287,10 +317,10 @@ class Value:
             out.data, out._da = 0.0, 0.0
         else:
             out.data, out._da = x, 1.0
-        out._a = self if _grad_enabled or _thread_grad_enabled() else None
-        out._b = None
         out._op = "relu"
         out.label = ""
+        out._a = self if _plain or _records_here(out, (self,)) else None
+        out._b = None
         return out
 
     def leaky_relu(self, negative_slope: float = 0.01) -> Value:
@@ -317,7 +347,12 @@ class Value:
         The output is seeded with ``gradient`` (1 by default). Grads of the graph's
         intermediate nodes are reset first and leaves accumulate, as in PyTorch:
         calling it twice doubles leaf grads and never compounds intermediate ones.
+        Inside ``detect_anomaly()`` each contribution is checked on its way (anomaly.py).
         """
+        if not _plain and _anomaly_here():
+            from .anomaly import checked_backward
+
+            return checked_backward(self, gradient)
         for v in reversed(_start_backward(self, gradient)):
             g = v.grad
             if not g:
@@ -407,7 +442,9 @@ def _record(op: Op, inputs: tuple[Value, ...], data: float, args: tuple, op_labe
     out.data = data
     out.grad = 0.0
     out._a = out._b = None
-    if inputs and (_grad_enabled or _thread_grad_enabled()):
+    out._op = op_label or op.name
+    out.label = ""
+    if inputs and (_plain or _records_here(out, inputs)):
         local = op.derivative(data, *args)
         if len(inputs) > 2:
             out._a, out._da, out._b, out._c, out._db = inputs, local, _MANY, (), ()
@@ -418,8 +455,6 @@ def _record(op: Op, inputs: tuple[Value, ...], data: float, args: tuple, op_labe
             else:
                 out._a, out._b = inputs
                 out._da, out._db = local
-    out._op = op_label or op.name
-    out.label = ""
     return out
 
 
@@ -472,13 +507,13 @@ def _dot(bw: tuple[Value, ...], xs: tuple[Value, ...], one_xdata: tuple[float, .
     # chain of + nodes that starts from b (b*1 is exact, and -0.0 + b is b, even for b = -0.0)
     out.data = add_in_order(map(mul, bwdata, one_xdata), -0.0)
     out.grad = 0.0
-    if _grad_enabled or _thread_grad_enabled():
+    out._op = "dot"
+    out.label = ""
+    if _plain or _records_here(out, bw + xs):
         out._a, out._da = bw, one_xdata
         out._b, out._c, out._db = _MANY, xs, bwdata[1:]
     else:
         out._a = out._b = None
-    out._op = "dot"
-    out.label = ""
     return out
 
 
@@ -540,13 +575,18 @@ def grad(output: Value, inputs: Value | Iterable[Value], create_graph: bool = Fa
     if type(create_graph) is not bool:
         raise TypeError(f"grad: create_graph must be True or False, got {_describe(create_graph)}")
     order = topological_order(output)
+    check = None
+    if not _plain and _anomaly_here():
+        from .anomaly import EdgeCheck
+
+        check = EdgeCheck(order, "grad(..., create_graph=True)" if create_graph else "grad()")
     if create_graph:
         with _grad_here():
-            found = _grad_walk_values(order, set(xs))
+            found = _grad_walk_values(order, set(xs), check)
             answers = tuple(_as_value(found.get(x, 0.0), "grad") for x in xs)
         _mark_backward_pass(answers, order)
     else:
-        floats = _grad_walk_floats(order)
+        floats = check.walk_floats() if check else _grad_walk_floats(order)
         answers = tuple(Value(floats.get(x, 0.0)) for x in xs)
     return answers[0] if isinstance(inputs, Value) else answers
 
@@ -599,7 +639,7 @@ def _grad_walk_floats(order: list[Value]) -> dict[Value, float]:
     return grads
 
 
-def _grad_walk_values(order: list[Value], wanted: set[Value]) -> dict[Value, Value | float]:
+def _grad_walk_values(order: list[Value], wanted: set[Value], check: Any = None) -> dict[Value, Value | float]:
     """input -> d output / d input for the inputs in ``wanted``, as Values built from the graph's Values.
 
     A gradient stays a plain float while it is a constant (the seed 1, through +, sum, or
@@ -607,7 +647,8 @@ def _grad_walk_values(order: list[Value], wanted: set[Value]) -> dict[Value, Val
     a constant 0 slope passes nothing back. Only nodes on a path from an input get a
     gradient: any other would be graph built for nothing. A node's gradient is the sum of
     (child's gradient) * (local derivative) over its uses; the pairs wait in ``pending``
-    until the node's turn, then become one node (see ``_chain_rule_sum``).
+    until the node's turn, then become one node (see ``_chain_rule_sum``). ``check``, inside
+    detect_anomaly(), is told of each contribution before it is kept (``anomaly.EdgeCheck``).
     """
     needed = set(wanted)
     for v in order:
@@ -633,6 +674,8 @@ def _grad_walk_values(order: list[Value], wanted: set[Value]) -> dict[Value, Val
                     continue  # the slope is the constant 0 (relu off, step): nothing flows, not even inf*0
             elif not finite and not local.data:
                 continue  # the mask of backward(), for a slope that is 0 here
+            if check:
+                check(v, parent, local, g)
             if parent in pending:
                 pending[parent].append((g, local))
             else:
@@ -695,13 +738,17 @@ def _local_derivatives(v: Value) -> tuple[Value | float, ...]:
 
 @contextlib.contextmanager
 def _grad_here() -> Iterator[None]:
-    """Build graphs in this thread for the duration, even inside no_grad() (other threads keep theirs)."""
-    depth = getattr(_local, "depth", 0)
-    _local.depth = 0
+    """Build graphs in this thread for the duration, even inside no_grad() (other threads keep theirs).
+
+    detect_anomaly() checks no op made here: a derivative may rightly be infinite (sqrt's at
+    0), and the walk checks each contribution, which names the edge, instead.
+    """
+    depth, anomaly = getattr(_local, "depth", 0), getattr(_local, "anomaly", 0)
+    _local.depth = _local.anomaly = 0
     try:
         yield
     finally:
-        _local.depth = depth
+        _local.depth, _local.anomaly = depth, anomaly
 
 
 def _mark_backward_pass(answers: tuple[Value, ...], order: list[Value]) -> None:

@@ -11,7 +11,7 @@ from .engine import Value
 
 Input = Value | float
 
-__all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATION_NAMES", "INITS"]
+__all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATION_NAMES", "INITS", "HealthReport", "diagnose"]
 
 ACTIVATION_NAMES = ("relu", "leaky_relu", "prelu", "sigmoid", "tanh", "step", "linear")
 INITS = ("uniform", "he", "xavier")
@@ -386,3 +386,7 @@ class MLP(Module):
         inner = "\n".join(f"  ({i}): {layer!r}" for i, layer in enumerate(self.layers))
         return f"MLP(\n{inner}\n)"
 
+
+
+# at the end: health needs nothing from here at import time, and nn.diagnose is where a learner looks
+from .health import HealthReport, diagnose  # noqa: E402

@@ -89,6 +89,17 @@ def _pow(x: float, n: float) -> float:
         raise OverflowError(f"'**': {_fmt(x)} ** {_fmt(n)} is too large for a float") from None
 
 
+def _infinite_slope(x: Any) -> Any:
+    """+inf, the slope of sqrt(x) and of x**n (0 < n < 1) at x = 0, as a rule whose derivatives are right too.
+
+    At 0 the k-th derivative of that slope is an infinity with the sign of (n-1)(n-2)...(n-k):
+    -inf, +inf, -inf, ... for 0 < n < 1, as PyTorch's double backward gives (it computes
+    n * 0**(n-1) = inf, and so on). inf * e**-x is exactly that at x = 0: its own derivatives
+    there are inf times 1, -1, 1, ... A plain inf would be a constant, whose derivatives are 0.
+    """
+    return math.inf * _exp_of(-x)
+
+
 def _power_slope(x: float, n: float) -> float:
     """n * x**(n-1), the slope of x**n, infinite (with its sign) where it is too large for a float.
 
@@ -102,18 +113,33 @@ def _power_slope(x: float, n: float) -> float:
         return 0.0
     if _val(x) == 0.0 and _val(n) < 1:
         # the slope of x**n at 0 for 0 < n < 1 is infinite; say so rather than clamp it
-        return math.inf
+        return _infinite_slope(x)
     try:
         return n * x ** (n - 1)
     except OverflowError:
-        # x**(n-1) is negative only for a negative x and an odd integer n - 1
-        x, n = _val(x), _val(n)
-        if n == 0:
+        if _val(n) == 0:
             # a Value exponent of 0 (create_graph) with x**-1 past the float range: the slope is
             # 0 * x**-1 = 0, as backward() gives it, not an infinity
             return 0.0
-        negative = (n < 0) != (x < 0.0 and n % 2 == 0)  # n even: n - 1 odd (n % 2 is exact, n - 1 may round)
-        return -math.inf if negative else math.inf
+        # x**(n-1) is negative only for a negative x and an odd integer n - 1 (n % 2 is exact, n - 1 may round)
+        return n * _huge_power(x, n - 1, _val(x) < 0.0 and _val(n) % 2 == 0)
+
+
+def _huge_power(x: Any, m: Any, negative: bool) -> Any:
+    """x**m where it is past the float range: an infinity, negative if asked, as PyTorch's pow gives it.
+
+    Written as a product of k equal powers that each fit in a float, which IEEE multiplication
+    takes to inf, so that with create_graph its own derivatives (n(n-1) x**(n-2), ...) are the
+    infinities they are in PyTorch, not the 0s of a constant inf.
+    """
+    xv, mv = _val(x), _val(m)
+    # each piece's exponent in base 2 stays below 1000; x**m with a finite x**(m+1) needs k <= 4
+    k = min(2 + int(abs(mv * math.log2(abs(xv)))) // 1000, 64)
+    piece = abs(x) ** (m / k)
+    power = piece
+    for _ in range(k - 1):
+        power = power * piece
+    return -power if negative else power
 
 
 def _pow_derivative(out: float, x: float, n: float) -> tuple[float]:
@@ -206,7 +232,7 @@ UNARY_AND_BINARY: tuple[Op, ...] = (
     Op("abs", 1, "__abs__", abs, lambda out, x: (_sign(x),), domain="kink at 0", doc="|x|: d/dx = sign(x), 0 at 0"),
     Op("exp", 1, "exp", _exp, lambda out, x: (out,), domain="below 709", doc="e**x: d/dx = e**x"),
     Op("log", 1, "log", _log, lambda out, x: (1.0 / x,), domain="positive", doc="natural log: d/dx = 1/x"),
-    Op("sqrt", 1, "sqrt", _sqrt, lambda out, x: (0.5 / out if _val(out) else math.inf,), domain="positive",
+    Op("sqrt", 1, "sqrt", _sqrt, lambda out, x: (0.5 / out if _val(out) else _infinite_slope(x),), domain="positive",
        doc="sqrt(x): d/dx = 1 / (2 sqrt(x))"),
     Op("tanh", 1, "tanh", math.tanh, lambda out, x: (1.0 - out * out,), doc="tanh(x): d/dx = 1 - tanh(x)**2"),
     Op("sigmoid", 1, "sigmoid", _sigmoid, lambda out, x: (out * (1.0 - out),),

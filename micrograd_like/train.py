@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import cast
 
-from . import engine
+from . import anomaly, engine
 from . import functional as F
 from .data import batches as make_batches
 from .engine import Value
@@ -177,6 +178,7 @@ def fit(
     keep_best: bool = True,
     seed: int = 0,
     lr: float | None = None,
+    detect_anomaly: bool = False,
 ) -> History:
     """Train ``model`` on (X, y) and return the History.
 
@@ -194,7 +196,9 @@ def fit(
     Data with nan or infinity is refused before training, naming the row and column.
     If the loss becomes inf or nan, or a step makes a parameter inf or nan, fit stops
     with ``TrainingDiverged`` naming the epoch, the batch and the loss, and leaves the
-    model at the finite parameters it had before that step.
+    model at the finite parameters it had before that step. With ``detect_anomaly`` the
+    loop runs inside ``micrograd_like.detect_anomaly()``: the first op or gradient that makes
+    a NaN or an infinity raises ``AnomalyError`` at once, naming where (slower; off by default).
     """
     if isinstance(loss, str):
         if loss not in LOSSES:
@@ -228,6 +232,9 @@ def fit(
         from tqdm.auto import tqdm  # lazily: importing micrograd_like must stay cheap
 
         bar = tqdm(total=epochs, desc="training", unit="epoch")
+    checks = contextlib.ExitStack()  # the loop inside detect_anomaly(), when asked, without indenting it
+    if detect_anomaly:
+        checks.enter_context(anomaly.detect_anomaly())
     try:
         for epoch in range(epochs):
             for batch, (xb, yb) in enumerate(make_batches(X, y, size, shuffle=True, seed=seed + epoch)):
@@ -283,6 +290,7 @@ def fit(
                 history.stopped_early = True
                 break
     finally:
+        checks.close()
         if bar is not None:
             bar.close()
     if best_state is not None:

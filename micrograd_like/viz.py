@@ -15,6 +15,7 @@ from .engine import _MANY, Value, made_by_backward_pass, no_grad, topological_or
 if TYPE_CHECKING:  # graphviz is imported lazily so that `import micrograd_like` stays cheap
     import graphviz
 
+    from .health import HealthReport
     from .nn import MLP, Neuron
 
 __all__ = ["INSTALL_HINT", "LAYOUT_TIMEOUT", "GraphOf", "LayoutError", "NodeNames", "draw", "draw_graph",
@@ -482,16 +483,24 @@ def _value_attrs(v: Value, name: str, show_grad: bool, color_by_grad: bool, top:
     return attrs
 
 
-def draw_network(mlp: MLP, x: Sequence[float] | None = None, rankdir: str = "LR") -> graphviz.Digraph:
+def draw_network(
+    mlp: MLP, x: Sequence[float] | None = None, rankdir: str = "LR", health: HealthReport | None = None
+) -> graphviz.Digraph:
     """The classic layered diagram: a node per input and neuron, edges by weight, and a legend.
 
     Edge colour is the weight's sign (blue +, red -), thickness its size; each neuron
     shows its bias, and its activation when an input ``x`` is given. Every edge leaves
     its node on the side facing the next layer and Graphviz routes it around the other
-    nodes, so no edge crosses a node it does not connect, or the text in it.
+    nodes, so no edge crosses a node it does not connect, or the text in it; top to bottom
+    (``TB``, ``BT``) each layer's name is written at the end of its row for the same reason.
+    ``health``, a report of ``nn.diagnose(mlp, X)``, marks what it found: dead neurons
+    grey, saturated ones orange (each also says so in words), and a layer whose gradient
+    vanishes inside a red dashed frame, with a legend.
     """
     if rankdir not in ("LR", "RL", "TB", "BT"):
         raise ValueError(f"draw_network: rankdir must be LR, RL, TB or BT, got {rankdir!r}")
+    states, vanishing = _health_marks(mlp, health)
+    across = rankdir in ("TB", "BT")  # each layer is a row
     acts: list[list[float]] = []
     if x is not None:
         with no_grad():
@@ -514,13 +523,23 @@ def draw_network(mlp: MLP, x: Sequence[float] | None = None, rankdir: str = "LR"
     previous = [f"in{i}" for i in range(mlp.nin)]
     for li, layer in enumerate(mlp.layers):
         ids = []
+        name = f"layers.{li} ({layer.activation})" + (f"\\n{vanishing[li]}" if li in vanishing else "")
         with g.subgraph(name=f"cluster_layer{li}") as c:
-            c.attr(label=f"layers.{li} ({layer.activation})", color="white")
+            # top to bottom, a cluster's label sits where the edges come in and they cross it; a plain
+            # node at the end of the layer's row is a thing Graphviz routes edges around
+            frame = ({"color": _NEG, "fontcolor": _NEG, "style": "dashed,rounded", "penwidth": "2"}
+                     if li in vanishing else {"color": "white"})
+            c.attr(label="" if across else name, **frame)
             for ni, n in enumerate(layer.neurons):
                 nid = f"l{li}n{ni}"
                 text = f"b {_fmt(n.b.data)}" + (f"\\na {_fmt(acts[li][ni])}" if acts else "")
-                c.node(nid, text, shape="circle", style="filled", fillcolor="#fefcbf", width="0.85", fixedsize="true")
+                state = states.get((li, ni))
+                fill = _HEALTH_FILLS[state] if state else "#fefcbf"
+                c.node(nid, text + (f"\\n{state}" if state else ""), shape="circle", style="filled", fillcolor=fill,
+                       width="0.85", fixedsize="true")
                 ids.append(nid)
+            if across:
+                c.node(f"l{li}name", name, shape="plaintext", **({"fontcolor": _NEG} if li in vanishing else {}))
         for ni, n in enumerate(layer.neurons):
             for src, w in zip(previous, n.w):
                 g.edge(src, ids[ni], color=_POS if w.data >= 0 else _NEG, penwidth=_weight_pen(w.data, top))
@@ -538,8 +557,59 @@ def draw_network(mlp: MLP, x: Sequence[float] | None = None, rankdir: str = "LR"
     g.attr(label=(f'<<table border="0" cellspacing="2" cellpadding="0"><tr><td align="left"><b>edges: colour is '
                   f'the sign of the weight, thickness its size</b></td></tr><tr><td align="left"><table border="0" '
                   f'cellspacing="3" cellpadding="0">{rows}</table></td></tr><tr><td align="left">{note}</td></tr>'
-                  '</table>>'), labelloc="b", labeljust="l")
+                  f'{_health_legend(health) if health is not None else ""}</table>>'), labelloc="b", labeljust="l")
     return g
+
+
+# a neuron's fill for what nn.diagnose found in it; a healthy neuron keeps draw_network's pale yellow
+_HEALTH_FILLS = {"dead": "#a0aec0", "saturated": "#f6ad55"}
+
+
+def _health_marks(mlp: MLP, health: HealthReport | None) -> tuple[dict[tuple[int, int], str], dict[int, str]]:
+    """(layer, neuron) -> "dead" or "saturated", and layer -> its note, from a report of this model."""
+    if health is None:
+        return {}, {}
+    from .health import HealthReport
+
+    if not isinstance(health, HealthReport):
+        raise TypeError(f"draw_network: health must be a report of nn.diagnose, got {type(health).__name__}")
+    sizes = [len(layer.neurons) for layer in mlp.layers]
+    states: dict[tuple[int, int], str] = {}
+    for state, names in (("dead", health.dead), ("saturated", health.saturated)):
+        for name in names:
+            m = re.fullmatch(r"layers\.(\d+)\.neurons\.(\d+)", name)
+            if not m or int(m.group(1)) >= len(sizes) or int(m.group(2)) >= sizes[int(m.group(1))]:
+                raise ValueError(f"draw_network: the health report names {name}, which this model does not have; "
+                                 "pass the report of nn.diagnose(model, X) for this model")
+            states[(int(m.group(1)), int(m.group(2)))] = state
+    if len(health.grad_norms) != len(sizes):
+        raise ValueError(f"draw_network: the health report is of {len(health.grad_norms)} layers, this model has "
+                         f"{len(sizes)}; pass the report of nn.diagnose(model, X) for this model")
+    top = list(health.grad_norms.values())[-1]
+    vanishing = {}
+    for name in health.vanishing:
+        norm = health.grad_norms[name]
+        vanishing[int(name.split(".")[1])] = (f"gradient 1/{top / norm:,.0f} of the last layer's" if norm
+                                              else "no gradient at all")
+    return states, vanishing
+
+
+def _health_legend(health: HealthReport) -> str:
+    """Rows of draw_network's legend for a health report: one swatch per kind of finding."""
+    from .health import SATURATED_SHARE, SATURATION, VANISHING_RATIO
+
+    swatch = '<td width="36" height="12" fixedsize="true" bgcolor="{}" border="1"></td>'
+    rows = [(swatch.format("#fefcbf"), "neuron: healthy"),
+            (swatch.format(_HEALTH_FILLS["dead"]), f"dead: a relu whose output is 0 on all {health.rows} rows"),
+            (swatch.format(_HEALTH_FILLS["saturated"]),
+             f"saturated: |tanh| &gt; {SATURATION}, or sigmoid &gt; {SATURATION} or &lt; {1 - SATURATION:.2f}, "
+             f"on {SATURATED_SHARE:.0%} of rows or more"),
+            (f'<td width="36" height="12" fixedsize="true" border="2" color="{_NEG}"></td>',
+             f"red frame: a layer whose gradient is {VANISHING_RATIO:g} times the last layer's or smaller "
+             f"(gradients of {html.escape(health.gradient_of)})")]
+    cells = "".join(f'<tr>{cell}<td align="left">{text}</td></tr>' for cell, text in rows)
+    return (f'<tr><td align="left"><b>neurons and layers: health on {health.rows} rows</b></td></tr>'
+            f'<tr><td align="left"><table border="0" cellspacing="3" cellpadding="0">{cells}</table></td></tr>')
 
 
 def _weight_pen(w: float, top: float) -> str:

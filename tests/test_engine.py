@@ -912,21 +912,28 @@ def test_a_stepped_backward_reports_each_contribution_as_grad_times_local_bit_fo
 
 
 def test_leaving_the_last_no_grad_turns_the_one_read_fast_path_back_on():
-    # every op reads engine._grad_enabled first and asks the thread only when it is off: it is off
-    # exactly while some no_grad() block is open, so ordinary graph building never pays for the ask
-    assert engine._grad_enabled is True
+    # every op reads engine._plain first and takes the slow path only when it is off: it is off
+    # exactly while some no_grad() or detect_anomaly() block is open, so ordinary graph building
+    # never pays for either
+    assert engine._plain is True
     with mg.no_grad():
-        assert not engine._grad_enabled
+        assert not engine._plain
         with mg.no_grad():
             pass
-        assert not engine._grad_enabled
-    assert engine._grad_enabled is True and engine._no_grad_threads == 0
+        assert not engine._plain
+    assert engine._plain is True and engine._slow_blocks == 0
+    with mg.detect_anomaly():
+        assert not engine._plain
+        with mg.no_grad():
+            assert not engine._plain
+        assert not engine._plain
+    assert engine._plain is True and engine._slow_blocks == 0
 
     @mg.no_grad()
     def evaluate():
-        return engine._grad_enabled
+        return engine._plain
 
-    assert not evaluate() and engine._grad_enabled is True
+    assert not evaluate() and engine._plain is True
 
 
 @pytest.mark.parametrize("call, error, message", [

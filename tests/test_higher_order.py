@@ -538,3 +538,92 @@ def test_a_zero_value_exponent_keeps_a_flat_base_with_create_graph_where_base_to
         built = [g.data for g in mg.grad(a**b, [a, b], create_graph=True)]
         assert plain[0] == built[0] == 0.0
         assert built[1] == plain[1] == pytest.approx(math.log(a0), rel=1e-12)
+
+
+# ---- orders 1 to 3 at the kinks and the edges of the domain (the README's list) ----------------
+
+# (op, inputs, params): every op at least once. The README's "Gradients of gradients" lists the same points.
+EDGES = [
+    ("relu", (0.0,), ()), ("abs", (0.0,), ()), ("step", (0.0,), ()),
+    ("leaky_relu", (0.0,), (0.01,)), ("leaky_relu", (0.0,), (0.2,)), ("prelu", (0.0, 0.3), ()),
+    ("sqrt", (0.0,), ()),
+    *[("**", (0.0,), (p,)) for p in (0.0, 0.25, 0.5, 1.0, 1.5, 1.75, 2.0, 2.5, 3.0)],
+    ("**", (1e-300,), (-1.0,)), ("pow", (1e-300, 0.5), ()),
+    ("log", (1e-300,), ()), ("log", (1e-160,), ()), ("/", (1.0, 1e-200), ()), ("/", (0.0, 1e-200), ()),
+    ("exp", (709.0,), ()), ("exp", (-800.0,), ()),
+    ("tanh", (20.0,), ()), ("tanh", (-800.0,), ()), ("sigmoid", (-800.0,), ()), ("sigmoid", (40.0,), ()),
+    ("logsumexp", (-math.inf, 0.0), ()), ("logsumexp", (-math.inf, 0.0, 1.0), ()),
+    ("+", (0.0, 0.0), ()), ("-", (0.0, 0.0), ()), ("*", (0.0, 0.0), ()), ("neg", (0.0,), ()),
+    ("sum", (0.0, 0.0, 0.0), ()), ("dot", (0.0, 0.0, 0.0, 0.0, 0.0), ()),
+]
+
+
+def _our_derivatives(name, inputs, params, order=3):
+    """(i, j, ...) -> d^k out / d x_i d x_j ... for k = 1..order, by grad(..., create_graph=True)."""
+    vs = leaves(*inputs)
+    found, level = {}, [((), call_op(name, vs, params))]
+    for _ in range(order):
+        level = [(path + (i,), g) for path, y in level for i, g in enumerate(mg.grad(y, vs, create_graph=True))]
+        found.update((path, g.data) for path, g in level)
+    return found
+
+
+def _torch_derivatives(torch, fn, inputs, params, order=3):
+    ts = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in inputs]
+    found, level = {}, [((), fn(*ts, *params))]
+    for _ in range(order):
+        nxt = []
+        for path, y in level:
+            gs = (torch.autograd.grad(y, ts, create_graph=True, allow_unused=True) if y.requires_grad
+                  else [None] * len(ts))
+            nxt += [(path + (i,), torch.zeros((), dtype=torch.float64) if g is None else g) for i, g in enumerate(gs)]
+        level = nxt
+        found.update((path, g.item()) for path, g in level)
+    return found
+
+
+def _same(a, b):
+    return (math.isnan(a) and math.isnan(b)) or a == b or (math.isfinite(a) and a == pytest.approx(b, rel=1e-12))
+
+
+def _torch_fn(torch, name):
+    if name == "prelu":
+        # torch's prelu kernel takes d/dx = a at 0 but gives d/da (d/dx) = 0 there; its own
+        # where(x > 0, x, a * x), like ours, stays on the x <= 0 side for every order
+        return lambda x, a: torch.where(x > 0, x, a * x)
+    return _torch_table(torch)[name]
+
+
+def test_the_edges_cover_every_op():
+    assert {name for name, _, _ in EDGES} == set(ops.OPS)
+
+
+@pytest.mark.parametrize("name, inputs, params", EDGES, ids=[f"{n}{i}{p or ''}" for n, i, p in EDGES])
+def test_derivatives_of_order_1_to_3_at_kinks_and_domain_edges_match_pytorch(name, inputs, params):
+    torch = pytest.importorskip("torch")
+    ours = _our_derivatives(name, inputs, params)
+    theirs = _torch_derivatives(torch, _torch_fn(torch, name), inputs, params)
+    assert ours.keys() == theirs.keys()
+    wrong = {path: (ours[path], theirs[path]) for path in ours if not _same(ours[path], theirs[path])}
+    assert not wrong, (name, inputs, params, wrong)
+
+
+@settings(max_examples=40)
+@given(p=st.floats(0.01, 3.5), x=st.sampled_from([0.0, 1e-300, 1e-200, 1e-100]))
+def test_powers_at_and_near_zero_match_pytorch_to_the_third_derivative(p, x):
+    torch = pytest.importorskip("torch")
+    ours = _our_derivatives("**", (x,), (p,))
+    theirs = _torch_derivatives(torch, _torch_table(torch)["**"], (x,), (p,))
+    assert all(_same(ours[k], theirs[k]) for k in ours), (p, x, ours, theirs)
+
+
+def test_sqrt_and_half_powers_at_zero_have_the_infinities_of_pytorch():
+    # the slope at 0 is +inf and so are its own slopes, with alternating signs; a constant inf had 0s
+    for f in (lambda x: x.sqrt(), lambda x: x ** 0.5):
+        x = mg.Value(0.0)
+        d1 = mg.grad(f(x), x, create_graph=True)
+        d2 = mg.grad(d1, x, create_graph=True)
+        assert (d1.data, d2.data, mg.grad(d2, x).data) == (math.inf, -math.inf, math.inf)
+    x = mg.Value(0.0)
+    d2 = mg.grad(mg.grad(x ** 1.5, x, create_graph=True), x, create_graph=True)
+    assert (d2.data, mg.grad(d2, x).data) == (math.inf, -math.inf)

@@ -285,3 +285,17 @@ def test_a_zero_value_exponent_gives_the_base_a_zero_slope_even_at_a_nan_or_infi
     out.backward()
     assert out.data == 1.0
     assert a.grad == 0.0
+
+
+@pytest.mark.parametrize("x, n, slope", [
+    (1e-300, -1.0, -math.inf), (-1e-300, -1.0, -math.inf), (-1e-150, -2.0, math.inf), (-1e-102, -3.0, -math.inf),
+    (1e-300, 0.5, 5e149),
+])
+def test_a_power_slope_past_the_float_range_is_an_infinity_with_its_sign(x, n, slope):
+    # -1 * x**-2, -2 * x**-3 (x**-3 negative), -3 * x**-4: past the float range, the result itself finite
+    v = mg.Value(x)
+    out = v ** n
+    assert math.isfinite(out.data)
+    out.backward()
+    assert v.grad == slope
+    assert mg.grad(v ** n, v, create_graph=True).data == slope

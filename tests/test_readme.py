@@ -48,3 +48,14 @@ def test_the_exercise_example_fails_with_the_mistake_named():
          namespace)  # noqa: S102
     report = namespace["report"]
     assert not report.passed and "gradients are assigned, not added" in str(report)
+
+
+def test_the_health_example_finds_the_neurons_the_readme_shows():
+    block = next(b for b in python_blocks() if "diagnose(model, X)" in b)
+    lines = [line[4:].split("#")[0].strip() for line in block.splitlines() if line.startswith(">>> ")]
+    namespace = {}
+    for line in lines[:-2]:
+        exec(line, namespace)  # noqa: S102
+    shown = block.strip().splitlines()[-2]
+    assert repr(eval(lines[-2], namespace)) == shown  # noqa: S307
+    assert "grey" in block and 'fillcolor="#a0aec0"' in eval(lines[-1], namespace).source  # noqa: S307

@@ -455,3 +455,27 @@ def test_a_parameter_thrown_to_inf_is_named_by_the_model_else_by_its_label(named
     with pytest.raises(TrainingDiverged, match=re.escape(f"the step made parameter {shown} inf (the loss before")):
         fit(model, X, y, loss="mse", optimizer=InfOnFirstStep(model.parameters(), which), progress=False)
     assert (model.w.data, model.b.data) == (0.5, 0.0)
+
+
+def _distance_loss(outs, ys):
+    # sqrt of a squared error: its slope at a perfect fit is infinite, a classic source of NaN weights
+    return sum(((o - t) * (o - t)).sqrt() for o, t in zip(outs, ys)) * (1.0 / len(outs))
+
+
+def test_with_detect_anomaly_fit_stops_at_the_op_that_makes_the_first_infinity():
+    import micrograd_like as mg
+
+    X, y = [[0.0], [1.0]], [0.0, 0.0]
+    model = MLP(1, [1], seed=0)
+    model.layers[0].neurons[0].w[0].data, model.layers[0].neurons[0].b.data = 0.0, 0.0  # a perfect fit: o = t
+    before = model.state_dict()
+    fit(model, X, y, loss=_distance_loss, epochs=3, progress=False)
+    # without it, silence: inf * 0 passes nothing back (as in PyTorch), so the model never moves
+    assert model.state_dict() == before
+    with pytest.raises(mg.AnomalyError) as info:
+        fit(model, X, y, loss=_distance_loss, epochs=1, progress=False, detect_anomaly=True)
+    e = info.value
+    assert (e.when, e.op, e.local, e.upstream) == ("backward()", "sqrt", math.inf, 0.5)
+    assert model.state_dict() == before and not mg.is_anomaly_enabled()
+    h = fit(MLP(2, [4, 1], seed=0), *moons(20), loss="hinge", epochs=2, progress=False, detect_anomaly=True)
+    assert h.loss == fit(MLP(2, [4, 1], seed=0), *moons(20), loss="hinge", epochs=2, progress=False).loss

@@ -889,3 +889,119 @@ def test_the_close_up_of_an_unfused_neuron_finds_its_inputs_too():
     total = sum(n.z.grad * n.w[1].data for n in model.layers[0].neurons)  # what both neurons send x[1]
     assert f"x[1]: grad {total:.4g} over the whole network" in src
     assert f"of which {neuron.z.grad * neuron.w[1].data:.4g} through this neuron" in src
+
+
+# ---- draw_network(model, health=report): what nn.diagnose found, coloured ----
+
+
+def sick_network():
+    """MLP(2, [3, 2, 1]): layers.0.neurons.1 is a dead relu, layers.1.neurons.0 a saturated tanh."""
+    model = MLP(2, [3, 2, 1], activations=["relu", "tanh", "linear"], seed=0)
+    dead = model.layers[0].neurons[1]
+    dead.w, dead.b = [mg.Value(0.0), mg.Value(0.0)], mg.Value(-1.0)
+    model.layers[1].neurons[0].b = mg.Value(20.0)
+    return model, [[1.0, 2.0], [-1.0, 0.5], [0.5, -2.0]]
+
+
+def test_draw_network_colours_dead_and_saturated_neurons_and_says_so_in_words():
+    from micrograd_like.nn import diagnose
+
+    model, X = sick_network()
+    report = diagnose(model, X)
+    assert report.dead == ("layers.0.neurons.1",) and list(report.saturated) == ["layers.1.neurons.0"]
+    src = draw_network(model, health=report).source
+    circle = 'fixedsize=true shape=circle style=filled width=0.85]'
+    assert f'\t\tl0n1 [label="b -1\\ndead" fillcolor="#a0aec0" {circle}' in src
+    assert f'\t\tl1n0 [label="b 20\\nsaturated" fillcolor="#f6ad55" {circle}' in src
+    healthy = re.findall(r"\t\t(l\dn\d) \[[^\n]*fillcolor=\"#fefcbf\"", src)
+    assert healthy == ["l0n0", "l0n2", "l1n1", "l2n0"]
+    assert "neurons and layers: health on 3 rows" in src
+    assert ('<td width="36" height="12" fixedsize="true" bgcolor="#a0aec0" border="1"></td>'
+            '<td align="left">dead: a relu whose output is 0 on all 3 rows</td>') in src
+    assert "saturated: |tanh| &gt; 0.99, or sigmoid &gt; 0.99 or &lt; 0.01, on 95% of rows or more" in src
+    # without a report the picture is the plain one, without the health legend
+    plain = draw_network(model).source
+    assert "health" not in plain and "#a0aec0" not in plain and "dead" not in plain
+
+
+def test_draw_network_frames_a_vanishing_layer_in_red_with_its_ratio():
+    from micrograd_like.nn import diagnose
+
+    model = MLP(1, [1, 1], activations=["linear", "linear"], seed=0)
+    first, last = model.layers[0].neurons[0], model.layers[1].neurons[0]
+    first.w, first.b = [mg.Value(1.0)], mg.Value(0.0)
+    last.w, last.b = [mg.Value(2.0 ** -9)], mg.Value(0.0)  # layer 0's gradients: 2^-9, layer 1's: (1, 1)
+    report = diagnose(model, [[1.0]])
+    assert report.vanishing == ("layers.0",)
+    src = draw_network(model, health=report).source
+    assert ('\t\tcolor="#c53030" fontcolor="#c53030" label="layers.0 (linear)\\ngradient 1/512 of the last '
+            'layer\'s" penwidth=2 style="dashed,rounded"') in src
+    assert '\t\tcolor=white label="layers.1 (linear)"\n' in src  # the last layer is the yardstick, never framed
+    assert ("red frame: a layer whose gradient is 100 times the last layer's or smaller "
+            "(gradients of the sum of the outputs)") in src
+    # top to bottom, a layer's name is a plain node at the end of its row, which edges go around
+    down = draw_network(model, health=report, rankdir="TB").source
+    assert ('\t\tcolor="#c53030" fontcolor="#c53030" label="" penwidth=2 style="dashed,rounded"\n'
+            '\t\tl0n0 [label="b 0" ') in down
+    assert ('\t\tl0name [label="layers.0 (linear)\\ngradient 1/512 of the last layer\'s" fontcolor="#c53030" '
+            'shape=plaintext]\n') in down
+    assert '\t\tcolor=white label=""\n' in down and '\t\tl1name [label="layers.1 (linear)" shape=plaintext]\n' in down
+
+
+def test_draw_network_frames_a_layer_without_gradient_as_such():
+    from micrograd_like.nn import diagnose
+
+    model, X = sick_network()
+    for n in model.layers[0].neurons:
+        n.w, n.b = [mg.Value(0.0), mg.Value(0.0)], mg.Value(-1.0)
+    report = diagnose(model, X)
+    assert report.vanishing == ("layers.0",) and report.grad_norms["layers.0"] == 0.0
+    assert 'label="layers.0 (relu)\\nno gradient at all"' in draw_network(model, health=report).source
+
+
+def test_draw_network_refuses_a_report_of_another_model():
+    from micrograd_like.nn import diagnose
+
+    model, X = sick_network()
+    report = diagnose(model, X)
+    with pytest.raises(ValueError, match=r"^draw_network: the health report names layers\.0\.neurons\.1, which this "
+                                         r"model does not have; pass the report of nn\.diagnose\(model, X\) for this"):
+        draw_network(MLP(2, [1, 1], seed=0), health=report)
+    with pytest.raises(ValueError, match=r"^draw_network: the health report is of 3 layers, this model has 4; "):
+        draw_network(MLP(2, [3, 2, 2, 1], seed=0), health=report)
+    with pytest.raises(TypeError, match=r"^draw_network: health must be a report of nn\.diagnose, got str$"):
+        draw_network(model, health=str(report))
+
+
+@pytest.mark.graphviz
+def test_draw_network_with_health_renders_its_words_and_legend(tmp_path):
+    from micrograd_like.nn import diagnose
+
+    model, X = sick_network()
+    svg = pipe(draw_network(model, health=diagnose(model, X)), "svg").decode()
+    texts = re.findall(r">([^<>]+)</text>", svg)
+    assert texts.count("dead") == 1 and texts.count("saturated") == 1
+    assert "dead: a relu whose output is 0 on all 3 rows" in texts
+
+
+@pytest.mark.graphviz
+def test_top_to_bottom_no_edge_crosses_a_layers_name_or_its_health_note():
+    import json
+
+    from micrograd_like.nn import diagnose
+
+    model = MLP(2, [6, 6, 6, 1], activation="sigmoid", init="xavier", seed=0)
+    X = [[0.5 * i, -0.25 * i] for i in range(-4, 5)]
+    report = diagnose(model, X)
+    layout = json.loads(pipe(draw_network(model, health=report, rankdir="TB"), "json"))
+    names = {}
+    for o in layout["objects"]:
+        if o.get("name", "").endswith("name"):
+            x, y = map(float, o["pos"].split(","))
+            w, h = float(o["width"]) * 72 / 2, float(o["height"]) * 72 / 2
+            names[o["_gvid"]] = (o["label"], (x - w, y - h, x + w, y + h))
+    assert [label.split("\\n")[0] for label, _ in names.values()] == [f"layers.{i} (sigmoid)" for i in range(3)] + [
+        "layers.3 (linear)"]
+    crossing = [(e["tail"], e["head"], label) for e in layout["edges"] for label, (x0, y0, x1, y1) in names.values()
+                if any(x0 < px < x1 and y0 < py < y1 for px, py in _bezier_points(e["_draw_"]))]
+    assert crossing == []
