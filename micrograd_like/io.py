@@ -139,24 +139,32 @@ def save(state_dict: dict[str, float], path: PathLike) -> None:
     doc = {"format": FORMAT, "version": VERSION, "parameters": params}
     data = json.dumps(doc, indent=1, allow_nan=False).encode("utf-8")
 
+    _write_file(data, path, "save")
+
+
+def _write_file(data: bytes, path: PathLike, op: str, example: str = "model.json") -> None:
+    """Write ``data`` to ``path`` as ``save`` describes (atomically where it can); errors start with ``op``.
+
+    ``save`` and ``exercises.make_student`` both write through it.
+    """
     path = os.fspath(path)
     if path.endswith(os.sep) or (os.altsep and path.endswith(os.altsep)):
-        raise IsADirectoryError(f"save: {path} names a folder; give a file name such as model.json")
+        raise IsADirectoryError(f"{op}: {path} names a folder; give a file name such as {example}")
     target = os.path.realpath(path)
     folder, base = os.path.split(target)
     if not os.path.isdir(folder):
-        raise FileNotFoundError(f"save: cannot write {path}: {folder} is not an existing folder")
+        raise FileNotFoundError(f"{op}: cannot write {path}: {folder} is not an existing folder")
     try:
         st: os.stat_result | None = os.stat(target)
     except FileNotFoundError:
         st = None
     if st is not None:
         if stat.S_ISDIR(st.st_mode):
-            raise IsADirectoryError(f"save: {path} is a folder; give a file name such as model.json")
+            raise IsADirectoryError(f"{op}: {path} is a folder; give a file name such as {example}")
         if not stat.S_ISREG(st.st_mode):
-            raise ValueError(f"save: {path} is not a regular file (a device, FIFO or socket); refusing to write to it")
+            raise ValueError(f"{op}: {path} is not a regular file (a device, FIFO or socket); refusing to write to it")
         if not os.access(target, os.W_OK):
-            raise PermissionError(f"save: {path} is not writable")
+            raise PermissionError(f"{op}: {path} is not writable")
         if st.st_nlink > 1:
             _write_in_place(target, data)
             return

@@ -61,28 +61,52 @@ class Report:
     """
 
     def __init__(self, check: str, passed: bool, cases: int, seed: int, mistake: str = "",
-                 counterexample: Counterexample | None = None) -> None:
+                 counterexample: Counterexample | None = None, todo: str = "") -> None:
         self.check = check
         self.passed = passed
         self.cases = cases
         self.seed = seed
         self.mistake = mistake
         self.counterexample = counterexample
+        self.todo = todo
+
+    @property
+    def not_written(self) -> bool:
+        """True when the learner's code is still the placeholder: nothing was graded, so nothing is shown wrong."""
+        return bool(self.todo)
 
     def __bool__(self) -> bool:
         return self.passed
 
     def __repr__(self) -> str:
+        if self.not_written:
+            return f"<Report {self.check}: not written yet ({self.todo})>"
         verdict = "passed" if self.passed else "FAILED"
         return f"<Report {self.check}: {verdict} after {self.cases} cases (seed {self.seed})>"
 
     @property
     def headline(self) -> str:
         """One line: what was checked and how it went."""
+        if self.not_written:
+            return f"{self.check}: not written yet: {self.todo}"
         cases = f"{self.cases} case" + "s" * (self.cases != 1)
         if self.passed:
             return f"{self.check}: passed on {cases} (seed {self.seed})"
         return f"{self.check}: FAILED (seed {self.seed}; {cases} run, the failing one shrunk to the smallest)"
+
+    def score(self, out_of: float) -> float:
+        """Show this report and return the points it earns: ``out_of`` when passed, else 0.0.
+
+        An exercise notebook's graded cell ends with ``check_...(...).score(out_of=N)``:
+        the learner sees the report, and nbgrader's autograder reads the number the cell
+        returns as the cell's points (its partial credit), so ``N`` must equal the cell's
+        points in its nbgrader metadata.
+        """
+        if isinstance(out_of, bool) or not isinstance(out_of, (int, float)) or not out_of > 0 \
+                or not math.isfinite(out_of):
+            raise ValueError(f"Report.score: out_of must be a finite number > 0, got {out_of!r}")
+        _show(self)
+        return float(out_of) if self.passed else 0.0
 
     def picture(self) -> graphviz.Digraph | None:
         """The counterexample's picture (a graphviz.Digraph), or None when the check passed."""
@@ -90,7 +114,7 @@ class Report:
 
     def __str__(self) -> str:
         lines = [self.headline]
-        if self.passed:
+        if self.passed or self.not_written:
             return lines[0]
         lines.append(f"Likely mistake: {self.mistake}")
         cx = self.counterexample
@@ -109,6 +133,8 @@ class Report:
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
+        if self.not_written:  # neutral: the learner has not started, nothing is wrong yet
+            return f'<div class="mgl-report"><p>{html.escape(self.headline)}</p></div>'
         colour = "#2f855a" if self.passed else _WRONG_EDGE
         parts = [f'<div class="mgl-report"><p style="color:{colour};font-weight:bold">{html.escape(self.headline)}</p>']
         cx = self.counterexample
@@ -134,6 +160,20 @@ class Report:
         return "".join(parts)
 
 
+def _show(report: Report) -> None:
+    """Display ``report`` as a notebook shows a cell's value (HTML and text), or print it outside one."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:
+        print(report)
+        return
+    if get_ipython() is None:
+        print(report)
+    else:
+        display(report)
+
+
 def _svg_or_note(cx: Counterexample) -> str:
     """The picture as inline SVG; a short note instead when it cannot be drawn here."""
     try:
@@ -155,10 +195,11 @@ def record_text(s: str) -> str:
     return re.sub(r"([|{}<>\\\"])", r"\\\1", s).replace(" ", "\\ ")
 
 
-def legend(graph: graphviz.Digraph, text: str) -> None:
-    """A caption under the picture, with the red swatch the wrong nodes wear."""
-    graph.attr(label=(f'<<table border="0" cellspacing="2"><tr><td bgcolor="{_WRONG_FILL}" width="18" border="1" '
-                      f'color="{_WRONG_EDGE}"></td><td align="left">{html.escape(text)}</td></tr></table>>'),
+def legend(graph: graphviz.Digraph, text: str, swatch: bool = True) -> None:
+    """A caption under the picture; with ``swatch``, the red swatch the wrong nodes wear (only if some node does)."""
+    cell = (f'<td bgcolor="{_WRONG_FILL}" width="18" border="1" color="{_WRONG_EDGE}"></td>' if swatch else "")
+    graph.attr(label=(f'<<table border="0" cellspacing="2"><tr>{cell}<td align="left">{html.escape(text)}</td>'
+                      '</tr></table>>'),
                labelloc="b", labeljust="l", fontname="Helvetica", fontsize="11")
 
 
