@@ -164,12 +164,13 @@ def neuron_picture(model: MLP, X: list, y: list) -> tuple[Value, Neuron, str]:
 def _draw_neuron(model: MLP, X: list, y: list, path: str) -> None:
     """Render one neuron's graph for the worst training point, with grads after a fresh backward pass."""
     try:
-        from .viz import draw_graph, render
+        from .viz import draw_neuron, render
     except ImportError as e:
         print(f"neuron graph: skipped ({e}); pip install graphviz, and apt-get/brew install graphviz")
         return
-    root, _, name = neuron_picture(model, X, y)
-    graph = draw_graph(root, show_local_grads=True)
+    _, neuron, name = neuron_picture(model, X, y)
+    # its inputs' grads are totals over the whole network: the picture says so, and gives this neuron's part
+    graph = draw_neuron(neuron)
     try:
         render(graph, path)
     except RuntimeError as e:

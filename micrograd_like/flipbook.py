@@ -8,19 +8,20 @@ import itertools
 import os
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .engine import Value, topological_order
-from .viz import _fmt  # numbers read the same in a caption as in the boxes
+from .engine import Value, _sends
+from .trace import Step, _steps
+from .viz import _fmt, short_name  # numbers read the same in a caption as in the boxes
 
 if TYPE_CHECKING:  # graphviz is imported lazily so that `import micrograd_like` stays cheap
     import graphviz
 
-    from .trace import Step
+    from .viz import GraphOf
 
-__all__ = ["Flipbook", "Frame", "flipbook", "save_steps"]
+__all__ = ["Flipbook", "Frame", "flipbook", "save_steps", "step_svgs", "stepper"]
 
 GIF_HINT = "writing a GIF needs Pillow and cairosvg: pip install 'micrograd_like[gif]'"
 _LINK = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
@@ -29,12 +30,18 @@ _renders = itertools.count()  # numbers each rendering, so two copies on one pag
 
 @dataclass(frozen=True)
 class Frame:
-    """One picture of the flipbook: the caption (plain text, one line per fact) and the inline SVG."""
+    """One picture of the flipbook: the caption (plain text, one line per fact) and the picture.
+
+    ``svg`` is what the page shows: the close-up (``close_up``) and, beside it, the whole
+    graph small (``overview``, Graphviz's SVG of ``draw_graph`` with the node highlighted).
+    """
 
     caption: str
     svg: str
     node_id: str  # the DOT id of the highlighted node (v0, v1, ... as in draw_graph)
     step: Step | None  # None for the seed frame
+    close_up: str = ""  # the current node, its parents and its users, large enough to read
+    overview: str = ""  # the whole graph, small, in the same place in every frame
 
 
 class Flipbook:
@@ -156,15 +163,19 @@ def flipbook(root: Value, *, link: str | None = "step", timeout: float | None = 
              **draw_options: Any) -> Flipbook:
     """Run ``root.backward()`` one step at a time and draw each step: a Flipbook of frames.
 
-    Frame 0 is the seed, dL/dL = 1; frame k shows backward step k-1: the node whose
-    gradient is final (highlighted), and for each parent the chain rule with numbers,
-    contribution = dL/dnode * dnode/dparent, and the parent's grad after it. Afterwards
-    the gradients are those of ``root.backward()``. Graphviz lays the graph out once;
-    the frames differ in text and highlight only, so nodes never move between frames.
-    ``link`` names the step in the page address (``#step=5``); on a page with several
-    flipbooks the first with a given link owns it; give others their own (``link="neuron"``,
-    ``#neuron=2``) or ``None``. ``timeout`` bounds the Graphviz run in seconds
-    (``viz.LAYOUT_TIMEOUT`` by default); ``draw_options`` go to ``viz.draw_graph``.
+    Frame 0 is step 0, the seed, dL/dL = 1; frame k shows step k of ``trace.backward_steps``
+    (the same numbers): the node whose gradient is final, in a close-up with the nodes
+    that gave it its gradient (its users, each edge with its local derivative and what it
+    gave) and its parents (each edge with d node / d parent and what it sends), and beside
+    it the whole graph small with the node highlighted. Captions give the chain rule with
+    numbers, contribution = dL/dnode * dnode/dparent, and the parent's grad after it; names
+    are short (``z``, ``w[0]``; the neuron they belong to is said once, and the full name
+    shows on hover). Afterwards the gradients are those of ``root.backward()``. Graphviz
+    lays the graph out once; the frames differ in text and highlight only, so nodes never
+    move between frames. ``link`` names the step in the page address (``#step=5``); on a
+    page with several flipbooks the first with a given link owns it; give others their own
+    (``link="neuron"``, ``#neuron=2``) or ``None``. ``timeout`` bounds the Graphviz run in
+    seconds (``viz.LAYOUT_TIMEOUT`` by default); ``draw_options`` go to ``viz.draw_graph``.
     """
     frames, _, rname = _build(root, timeout, draw_options)
     return Flipbook(frames, link=link, title=f"backprop of {rname}")
@@ -172,20 +183,22 @@ def flipbook(root: Value, *, link: str | None = "step", timeout: float | None = 
 
 def _build(root: Value, timeout: float | None,
            draw_options: Mapping[str, Any]) -> tuple[list[Frame], list[str], str]:
-    """The frames of ``root``'s backward pass, their SVGs as Graphviz wrote them, and the root's name."""
+    """The frames of ``root``'s backward pass, their overviews as Graphviz wrote them, and the root's name.
+
+    The graph is walked once (``viz.GraphOf``: its order and names); every frame is drawn
+    from that walk.
+    """
     from . import viz
-    from .trace import backward_steps
 
     if not isinstance(root, Value):
         raise TypeError(f"flipbook: root must be a Value, got {type(root).__name__}")
     if "highlight" in draw_options:
         raise TypeError("flipbook: highlight is chosen per frame (the current node); do not pass it")
     viz._graphviz()  # the package is needed to describe the frames: say so before the work
-    order = topological_order(root)
-    index = {id(v): i for i, v in enumerate(order)}  # DOT ids: draw_graph's v0, v1, ... in this order
-    names = viz.node_names(root)  # the names draw_graph, explain and the stepper give the same nodes
+    graph = viz.GraphOf(root)
+    order, names = graph.order, graph.names
     before = [v.grad for v in order]
-    steps = list(backward_steps(root))
+    steps = list(_steps(root, names))
     final = [v.grad for v in order]
     options = dict(draw_options)
     if options.get("color_by_grad") and options.get("grad_scale") is None:
@@ -194,30 +207,39 @@ def _build(root: Value, timeout: float | None,
         seen = [abs(g) for g in [root.grad, *final, *(e.parent_grad for s in steps for e in s.edges)]
                 if g - g == 0 and g]
         options["grad_scale"] = max(seen, default=1.0)
+    try:
+        # the highlight is drawn thick: in the small overview it is what the eye looks for
+        style = viz._style(graph, highlight_pen="8", **options)
+    except TypeError as problem:
+        raise TypeError(f"flipbook: {problem}") from None
 
-    # Replay the pass: set each frame's gradients, let draw_graph describe the frame (no Graphviz
-    # run), and keep the final gradients when done.
+    # Replay the pass: set each frame's gradients, describe the frame (no Graphviz run), and
+    # keep the final gradients when done.
     graphs: list[graphviz.Digraph] = []
+    close_ups: list[str] = []
     try:
         for v, b in zip(order, before):
             v.grad = b if v.is_leaf else 0.0
         root.grad = final[-1]  # the seed; nothing passes a gradient back to the root
-        graphs.append(viz.draw_graph(root, highlight={root}, **options))
+        graphs.append(viz.draw(graph, style, {root}))
+        close_ups.append(_close_up(graph, root, None))
         for step in steps:
             for e in step.edges:
                 e.parent.grad = e.parent_grad
-            graphs.append(viz.draw_graph(root, highlight={step.node}, **options))
+            graphs.append(viz.draw(graph, style, {step.node}))
+            close_ups.append(_close_up(graph, step.node, step))
     finally:
         for v, g in zip(order, final):
             v.grad = g
     svgs = _render(graphs, viz.LAYOUT_TIMEOUT if timeout is None else timeout)
     nodes = [root] + [s.node for s in steps]
     frames = []
-    for k, (svg, node) in enumerate(zip(svgs, nodes)):
-        node_id = f"v{index[id(node)]}"
+    for k, (svg, node, close) in enumerate(zip(svgs, nodes, close_ups)):
+        node_id = f"v{graph.index[id(node)]}"
         shown = steps[k - 1] if k else None
+        overview = _inline(svg, node_id)
         caption = _caption(k, len(steps), shown, names, root)
-        frames.append(Frame(caption, _inline(svg, node_id), node_id, shown))
+        frames.append(Frame(caption, _side_by_side(close, overview), node_id, shown, close, overview))
     return frames, svgs, names[root]
 
 
@@ -231,6 +253,62 @@ def save_steps(root: Value, path: str | os.PathLike[str], **draw_options: Any) -
     return flipbook(root, **draw_options).save(path)
 
 
+def step_svgs(root: Value, **draw_options: object) -> Iterator[str]:
+    """One SVG document (text) per backward step, the current node highlighted: the static stepper.
+
+    The overviews of ``flipbook(root)``'s frames 1 to N (steps 1 to N; frame 0 is the
+    seed): one Graphviz layout for all of them, so nodes stay put from picture to picture
+    while the gradients fill in. Each SVG shrinks to the width of the page
+    (``viz.scalable_svg``). Runs ``root``'s backward pass; needs the graphviz package and
+    program; options go to ``viz.draw_graph``.
+    """
+    from .viz import scalable_svg
+
+    _, svgs, _ = _build(root, None, draw_options)
+    for svg in svgs[1:]:
+        yield scalable_svg(svg)
+
+
+def stepper(root: Value, **draw_options: object):  # type: ignore[no-untyped-def]
+    """A notebook widget (ipywidgets) with previous/next buttons that walks through backprop.
+
+    It shows the flipbook's frames (``flipbook(root)``): step 0, the seed, then each step
+    with its close-up, the whole graph beside it and the chain rule with its numbers as the
+    caption. Without ipywidgets, or to share the result, use ``flipbook(root)``: the same
+    frames as plain HTML that needs no kernel.
+    """
+    try:
+        import ipywidgets as widgets
+    except ImportError:
+        raise ImportError("stepper needs ipywidgets (pip install ipywidgets); "
+                          "flipbook(root) gives the same frames without it") from None
+
+    frames, _, _ = _build(root, None, draw_options)
+    picture, text = widgets.HTML(), widgets.HTML()
+    prev_b, next_b = widgets.Button(description="previous"), widgets.Button(description="next")
+    position = {"i": 0}
+
+    def show(i: int) -> None:
+        position["i"] = i
+        frame = frames[i]
+        picture.value = frame.svg
+        text.value = f"<pre>{html.escape(frame.caption)}</pre>"
+        prev_b.disabled, next_b.disabled = i == 0, i == len(frames) - 1
+
+    prev_b.on_click(lambda _: show(max(0, position["i"] - 1)))
+    next_b.on_click(lambda _: show(min(len(frames) - 1, position["i"] + 1)))
+    show(0)
+    return widgets.VBox([widgets.HBox([prev_b, next_b]), text, picture])
+
+
+# ---- captions: short names, the neuron said once
+
+def _named(name: str, home: str) -> str:
+    """``name`` shortened, with its neuron added when that is not ``home`` (the current node's)."""
+    short, where = short_name(name)
+    return short if where in ("", home) else f"{short} ({where})"
+
+
 def _caption(k: int, n: int, step: Step | None, names: Mapping[Value, str], root: Value) -> str:
     rname = names[root]
     d = f"d{rname}"
@@ -238,18 +316,131 @@ def _caption(k: int, n: int, step: Step | None, names: Mapping[Value, str], root
         return (f"step 0 of {n}: the seed, {d}/d{rname} = 1\n"
                 f"{rname} = {_fmt(root.data)}; backward starts at the output with gradient 1")
     node = step.node
-    name = names[node]
-    args = [names[p] for p in node.parents]
+    name, home = short_name(names[node])
+    args = [short_name(names[p])[0] for p in node.parents]
     shown = ", ".join(args[:6]) + (f", ... ({len(args)} inputs)" if len(args) > 6 else "")
-    lines = [(f"step {k} of {n}: {name} = {node.op}({shown}) = {_fmt(node.data)}, its gradient is final: "
+    where = f" in {home}" if home else ""
+    lines = [(f"step {k} of {n}: {name} = {node.op}({shown}) = {_fmt(node.data)}{where}, its gradient is final: "
               f"{d}/d{name} = {_fmt(step.grad)}")]
     for e in step.edges:
-        p = names[e.parent]
-        lines.append(f"  to {p}: {d}/d{name} * d{name}/d{p} = {_fmt(step.grad)} * {_fmt(e.local)} = "
-                     f"{_fmt(e.contribution)}, {p}.grad is now {_fmt(e.parent_grad)}")
+        p = short_name(names[e.parent])[0]
+        lines.append(f"  to {_named(names[e.parent], home)}: {d}/d{name} * d{name}/d{p} = {_fmt(step.grad)} * "
+                     f"{_fmt(e.local)} = {_fmt(e.contribution)}, {p}.grad is now {_fmt(e.parent_grad)}")
     if not step.edges:
         lines.append("  (no parents: nothing to pass on)")
     return "\n".join(lines)
+
+
+# ---- the close-up: the current node, what gave it its gradient, and what it sends on
+
+# in CSS pixels; a close-up is shown at its own size (1 unit = 1 px) on a page that has room for it
+_ROW, _BOX_H, _TOP = 58, 44, 34
+_X_PARENT, _W_PARENT = 8, 232
+_X_OP, _X_NODE, _W_NODE = 420, 456, 192
+_X_CHILD, _W_CHILD = 784, 160
+_WIDTH = _X_CHILD + _W_CHILD + 8
+_FONT = "font-family=\"Helvetica,Arial,sans-serif\""
+_CUR, _EDGE_TEXT, _GREY = "#dd6b20", "#276749", "#4a5568"  # a darker green than the graph's: small text on white
+
+
+def _t(x: float, y: float, text: str, size: int = 14, anchor: str = "start", weight: str = "normal",
+       fill: str = "#1a202c") -> str:
+    bold = ' font-weight="bold"' if weight == "bold" else ""
+    return (f'<text x="{x:.0f}" y="{y:.0f}" font-size="{size}"{bold} text-anchor="{anchor}" fill="{fill}">'
+            f"{html.escape(text, quote=False)}</text>")
+
+
+def _box(cls: str, x: float, y: float, w: float, full: str, home: str, lines: Sequence[str],
+         stroke: str = "#4a5568", pen: float = 1.2, fill: str = "white") -> str:
+    """A node of the close-up: its short name (its neuron beside it if not ``home``), then a line per fact."""
+    short, where = short_name(full)
+    h = 22 + 18 * len(lines)
+    title = f"<title>{html.escape(full, quote=False)}</title>"
+    parts = [f'<g class="mgl-node {cls}">{title}',
+             f'<rect x="{x:.0f}" y="{y:.0f}" width="{w:.0f}" height="{h}" rx="6" fill="{fill}" stroke="{stroke}" '
+             f'stroke-width="{pen}"/>',
+             _t(x + 8, y + 18, short, 15, weight="bold")]
+    if where and where != home:
+        parts.append(_t(x + w - 6, y + 18, where, 12, anchor="end", fill=_GREY))
+    parts += [_t(x + 8, y + 36 + 18 * i, line, 14) for i, line in enumerate(lines)]
+    return "".join(parts) + "</g>"
+
+
+def _edge(x1: float, y1: float, bend: float, x2: float, y2: float, above: str, below: str, text_x: float) -> str:
+    """A line from (x1, y1) level to x = bend, then to (x2, y2), with a text above and below its level part."""
+    return (f'<g class="mgl-edge"><polyline points="{x1:.0f},{y1:.0f} {bend:.0f},{y1:.0f} {x2:.0f},{y2:.0f}" '
+            f'fill="none" stroke="#718096" stroke-width="1.3"/>'
+            + _t(text_x, y1 - 6, above, 13, fill=_EDGE_TEXT) + _t(text_x, y1 + 17, below, 13) + "</g>")
+
+
+def _users_of(graph: GraphOf, node: Value) -> list[tuple[Value, float]]:
+    """Each node that uses ``node`` and its derivative with respect to ``node`` (summed over repeated edges)."""
+    out = []
+    for user in graph.users.get(id(node), []):
+        out.append((user, sum(loc for p, loc in zip(user.parents, user.local_grads) if p is node)))
+    return out
+
+
+def _close_up(graph: GraphOf, node: Value, step: Step | None) -> str:
+    """One line of SVG: the node of this step, its users on the right and its parents on the left.
+
+    The node's grad is what its users give (each edge: its local derivative, and the user's
+    grad times it); at the seed it is 1. Each parent's edge gives d node / d parent and,
+    once the step has run, what it sends; parents show their grads as they are now.
+    """
+    names = graph.names
+    name, home = short_name(names[node])
+    edges = step.edges if step else ()
+    parents = list(zip(node.parents, node.local_grads))
+    users = _users_of(graph, node)
+    rows = max(len(parents), len(users), 1)
+    # the node sits level with the middle of the longer column, but never far down the page
+    mid = _TOP + min(rows * _ROW / 2, 3.5 * _ROW) - _ROW / 2
+    height = _TOP + rows * _ROW + 8
+    body = [_t(_X_PARENT, 18, "parents (gradient sent to them)", 13, fill=_GREY),
+            _t(_X_NODE, 18, "this step" if step else "step 0: the seed", 13, fill=_GREY),
+            _t(_X_CHILD, 18, "used by (gradient from them)" if users else "", 13, fill=_GREY)]
+    cy = mid + _BOX_H / 2
+    for i, (parent, local) in enumerate(parents):
+        y = _TOP + i * _ROW
+        p = short_name(names[parent])[0]
+        above = f"d{name}/d{p} = {_fmt(local)}"
+        below = f"sends {_fmt(edges[i].contribution)}" if step else "nothing sent yet"
+        x0 = _X_PARENT + _W_PARENT
+        body.append(_edge(x0, y + _BOX_H / 2, _X_OP - 44, _X_OP - 18, cy, above, below, x0 + 8))
+        body.append(_box("mgl-parent", _X_PARENT, y, _W_PARENT, names[parent], home,
+                         [f"data {_fmt(parent.data)} · grad {_fmt(parent.grad)}"]))
+    if node.op:
+        # the op's name in a pill as wide as it needs (up to the node's box), centred where the edges meet
+        half = max(18, min(4 + 4 * len(node.op), _X_NODE - _X_OP - 2))
+        body.append(f'<g class="mgl-op"><rect x="{_X_OP - half}" y="{cy - 18:.0f}" width="{2 * half}" height="36" '
+                    f'rx="18" fill="#edf2f7" stroke="#4a5568"/>' + _t(_X_OP, cy + 5, node.op, 13, anchor="middle")
+                    + f'<line x1="{_X_OP + half}" y1="{cy:.0f}" x2="{_X_NODE}" y2="{cy:.0f}" stroke="#718096"/></g>')
+    for i, (user, local) in enumerate(users):
+        y = _TOP + i * _ROW
+        gives = user.grad * local if _sends(user.grad, local) else 0.0
+        u = short_name(names[user])[0]
+        right = _X_NODE + _W_NODE
+        body.append(_edge(_X_CHILD, y + _BOX_H / 2, right + 24, right, cy, f"d{u}/d{name} = {_fmt(local)}",
+                          f"gives {_fmt(gives)}", right + 30))
+        body.append(_box("mgl-child", _X_CHILD, y, _W_CHILD, names[user], home, [f"grad {_fmt(user.grad)}"]))
+    if not users:
+        body.append(_t(_X_NODE + _W_NODE + 16, cy + 5, f"seed: d{name}/d{name} = 1", 14, fill=_CUR, weight="bold"))
+    body.append(_box("mgl-current", _X_NODE, mid, _W_NODE, names[node], "-",
+                     [f"data {_fmt(node.data)}", f"grad {_fmt(node.grad)}"], stroke=_CUR, pen=3, fill="#fffaf0"))
+    return (f'<svg class="mgl-close-up" width="{_WIDTH}" height="{height:.0f}" viewBox="0 0 {_WIDTH} {height:.0f}" '
+            f'{_FONT} xmlns="http://www.w3.org/2000/svg" style="max-width:100%;height:auto;flex:none" role="img" '
+            f'aria-label="step close-up: {html.escape(names[node])}">' + "".join(body) + "</svg>")
+
+
+def _side_by_side(close_up: str, overview: str) -> str:
+    """The frame's picture: the close-up, and the whole graph small beside it (below on a narrow page).
+
+    The close-up is one line, so frames still share the overview's lines (``_share``).
+    """
+    return ('<div class="mgl-step" style="display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start">'
+            + close_up + '<div class="mgl-overview" style="flex:1 1 200px;min-width:180px;max-width:100%" '
+            'title="the whole graph; the current node is outlined in orange">\n' + overview + "\n</div></div>")
 
 
 # ---- rendering: one Graphviz layout, then each frame is the layout SVG with its text and styles rewritten
@@ -544,19 +735,43 @@ def _gif_modules() -> tuple[Any, Any]:
     return cairosvg, Image
 
 
-def _frame_image(frame: Frame, max_width: int) -> Any:
-    """One GIF frame: the caption drawn above the rasterised SVG."""
+def _raster(svg: str, width: float, height: float) -> Any:
+    """A PIL image of ``svg`` drawn ``width`` x ``height`` pixels on white."""
     cairosvg, Image = _gif_modules()
     from io import BytesIO
 
+    start = svg.index("<svg")
+    end = svg.index(">", start)
+    # cairosvg reads a style's height:auto as a height of 0: the size is set here instead
+    tag = re.sub(r'\s(?:width|height|style)="[^"]*"', "", svg[start:end])
+    svg = tag.replace("<svg", f'<svg width="{width:.0f}" height="{height:.0f}"', 1) + svg[end:]
+    png = cairosvg.svg2png(bytestring=svg.encode("utf-8"), background_color="white")
+    return Image.open(BytesIO(png)).convert("RGB")
+
+
+def gif_scale(frame: Frame, max_width: int) -> float:
+    """How many GIF pixels a CSS pixel of the frame's close-up becomes: 1, or less in a narrow GIF."""
+    m = re.search(r'<svg class="mgl-close-up" width="(\d+)"', frame.close_up)
+    return min(1.0, max_width / float(m.group(1))) if m else 1.0
+
+
+def _frame_image(frame: Frame, max_width: int) -> Any:
+    """One GIF frame: the caption, the close-up at its own size, and the whole graph under it."""
+    _, Image = _gif_modules()
     from PIL import ImageDraw, ImageFont
 
-    m = re.search(r'data-width="([\d.]+)" data-height="([\d.]+)"', frame.svg)
+    pictures = []
+    if frame.close_up:
+        m = re.search(r'width="(\d+)" height="(\d+)"', frame.close_up)
+        assert m is not None  # _close_up writes both
+        scale = gif_scale(frame, max_width)
+        pictures.append(_raster(frame.close_up, float(m.group(1)) * scale, float(m.group(2)) * scale))
+    overview = frame.overview or frame.svg
+    m = re.search(r'data-width="([\d.]+)" data-height="([\d.]+)"', overview)
     w, h = (float(m.group(1)), float(m.group(2))) if m else (800.0, 400.0)
-    scale = min(96 / 72, max_width / w)  # Graphviz measures in points; show 1 pt as 1/72 inch at 96 dpi
-    svg = re.sub(r'<svg width="100%" style="[^"]*"', f'<svg width="{w * scale:.0f}" height="{h * scale:.0f}"',
-                 frame.svg, count=1)
-    graph = Image.open(BytesIO(cairosvg.svg2png(bytestring=svg.encode("utf-8"), background_color="white")))
+    room = pictures[0].width if pictures else max_width
+    scale = min(96 / 72, room / w)  # Graphviz measures in points; show 1 pt as 1/72 inch at 96 dpi at most
+    pictures.append(_raster(overview, w * scale, h * scale))
     try:
         font = ImageFont.load_default(size=14)
     except TypeError:  # Pillow older than 10.1 has one fixed bitmap font
@@ -565,12 +780,15 @@ def _frame_image(frame: Frame, max_width: int) -> Any:
     probe = ImageDraw.Draw(Image.new("RGB", (1, 1)))
     line_h = 19
     text_w = max(int(probe.textlength(line, font=font)) for line in lines) + 24
-    width = max(graph.width, min(text_w, max_width))
-    image = Image.new("RGB", (width, graph.height + line_h * len(lines) + 20), "white")
+    width = max(max(p.width for p in pictures), min(text_w, max_width))
+    top = line_h * len(lines) + 16
+    image = Image.new("RGB", (width, top + sum(p.height + 8 for p in pictures)), "white")
     draw = ImageDraw.Draw(image)
     for i, line in enumerate(lines):
         draw.text((12, 10 + i * line_h), line, fill="#1a202c" if i else "#c05621", font=font)
-    image.paste(graph.convert("RGB"), (0, line_h * len(lines) + 16))
+    for p in pictures:
+        image.paste(p, (0, top))
+        top += p.height + 8
     return image
 
 

@@ -1,16 +1,18 @@
-"""Backprop one step at a time, and the chain rule for one value written out with its numbers."""
+"""Backprop one step at a time, and the chain rule for one value written out with its numbers.
+
+The pictures of those steps (``flipbook``, ``stepper``, ``step_svgs``) live in
+``micrograd_like.flipbook``, which builds on this module.
+"""
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from .engine import Value, _sends, _start_backward, topological_order
-from .flipbook import flipbook  # noqa: F401  (re-exported: the kernel-free stepper lives in its own module)
-from .viz import node_names
+from .viz import _fmt, node_names
 
-__all__ = ["EdgeStep", "Step", "backward_steps", "explain", "step_svgs", "stepper"]
+__all__ = ["EdgeStep", "Step", "backward_steps", "explain"]
 
 
 @dataclass(frozen=True)
@@ -25,7 +27,12 @@ class EdgeStep:
 
 @dataclass(frozen=True)
 class Step:
-    """One node of the backward pass: its (final) grad and what it sends to each parent."""
+    """One node of the backward pass: its (final) grad and what it sends to each parent.
+
+    Steps are counted as the flipbook counts its frames: step 0 is the seed (d root /
+    d root = 1, no Step of its own), step 1 the root passing its gradient to its parents,
+    ..., step ``total`` the last node.
+    """
 
     index: int
     node: Value
@@ -33,6 +40,7 @@ class Step:
     edges: tuple[EdgeStep, ...]
     # viz.node_names of the root: the names the pictures of this pass use
     names: Mapping[Value, str] = field(default_factory=dict, compare=False, repr=False)
+    total: int = 0  # the number of steps of the pass; 0 when not known
 
     def name(self, v: Value) -> str:
         """``v``'s name in the pictures of this backward pass (its label when not known)."""
@@ -40,25 +48,35 @@ class Step:
 
     def __str__(self) -> str:
         name = self.name(self.node)
-        lines = [f"step {self.index}: {name} = {self.node.data:.4g} ({self.node.op}), grad {self.grad:.4g}"]
+        of = f" of {self.total}" if self.total else ""
+        lines = [f"step {self.index}{of}: {name} = {_fmt(self.node.data)} ({self.node.op}), grad {_fmt(self.grad)}"]
         for e in self.edges:
             pname = self.name(e.parent)
-            lines.append(f"  -> {pname}: {self.grad:.4g} * {e.local:.4g} = {e.contribution:.4g}, "
-                         f"its grad is now {e.parent_grad:.4g}")
+            lines.append(f"  -> {pname}: {_fmt(self.grad)} * {_fmt(e.local)} = {_fmt(e.contribution)}, "
+                         f"its grad is now {_fmt(e.parent_grad)}")
         return "\n".join(lines)
 
 
 def backward_steps(root: Value, gradient: float = 1.0) -> Iterator[Step]:
-    """Run ``root.backward()`` lazily: one Step per non-leaf node, in backward order.
+    """Run ``root.backward()`` lazily: one Step per non-leaf node, in backward order, numbered from 1.
 
-    The same reset, seed, order and rule for each edge as ``Value.backward`` (nothing
-    passes from a zero grad, nor from an infinite or NaN grad along an edge whose local
-    derivative is 0), so consuming every step leaves exactly the gradients ``backward()``
-    gives (the same floats, bit for bit, inf and NaN included). Each Step carries
-    ``viz.node_names(root)``, so its text names nodes as the pictures do.
+    Step 0 is the seed (``root.grad`` set to ``gradient``), as in the flipbook; step 1 is
+    the root passing it on. The same reset, seed, order and rule for each edge as
+    ``Value.backward`` (nothing passes from a zero grad, nor from an infinite or NaN grad
+    along an edge whose local derivative is 0), so consuming every step leaves exactly the
+    gradients ``backward()`` gives (the same floats, bit for bit, inf and NaN included).
+    Each Step carries ``viz.node_names(root)``, so its text names nodes as the pictures do.
     """
-    names = node_names(root)
-    for i, v in enumerate(reversed(_start_backward(root, gradient))):
+    if not isinstance(root, Value):
+        raise TypeError(f"backward_steps: root must be a Value, got {type(root).__name__}")
+    return _steps(root, node_names(root), gradient)
+
+
+def _steps(root: Value, names: Mapping[Value, str], gradient: float = 1.0) -> Iterator[Step]:
+    """``backward_steps`` with the names already made (a flipbook makes them once for everything)."""
+    order = _start_backward(root, gradient)
+    total = len(order)
+    for i, v in enumerate(reversed(order), start=1):
         g = v.grad
         edges = []
         for parent, local in zip(v.parents, v.local_grads):
@@ -67,7 +85,7 @@ def backward_steps(root: Value, gradient: float = 1.0) -> Iterator[Step]:
                 sent = g * local
                 parent.grad += sent
             edges.append(EdgeStep(parent, local, sent, parent.grad))
-        yield Step(i, v, g, tuple(edges), names)
+        yield Step(i, v, g, tuple(edges), names, total)
 
 
 def _paths(root: Value, target: Value, limit: int) -> list[list[tuple[Value, float]]]:
@@ -105,7 +123,7 @@ def explain(value: Value, root: Value | None = None, max_paths: int = 4) -> str:
         name = own[value]
         if not value.parents:
             return f"{name} is a leaf: it has no parents to pass a gradient to"
-        parts = [f"d{name}/d{own[p]} = {loc:.4g}" for p, loc in value.edges]
+        parts = [f"d{name}/d{own[p]} = {_fmt(loc)}" for p, loc in value.edges]
         return f"{name} = {value.op}(...): " + ", ".join(parts)
     # one naming for text and pictures: viz.node_names, the names draw_graph(root) shows
     names = node_names(root)
@@ -130,63 +148,14 @@ def explain(value: Value, root: Value | None = None, max_paths: int = 4) -> str:
         for _, loc in path:
             product *= loc
         grad_r = f"d{r}/d{r}"
-        texts.append((f"{grad_r} * {symbols}", " * ".join(["1"] + [f"{loc:.4g}" for _, loc in path]), product))
+        texts.append((f"{grad_r} * {symbols}", " * ".join(["1"] + [_fmt(loc) for _, loc in path]), product))
         products.append(product)
     if len(paths) == 1:
         sym, nums, prod = texts[0]
-        return f"d{r}/d{t} = {sym} = {nums} = {prod:.4g}"
+        return f"d{r}/d{t} = {sym} = {nums} = {_fmt(prod)}"
     more = " + ... (more paths not shown)" if len(paths) > max_paths else ""
     sym = " + ".join(f"({s})" for s, _, _ in texts)
     nums = " + ".join(f"({n})" for _, n, _ in texts)
-    return f"d{r}/d{t} = {sym}{more} = {nums}{more} = {sum(products):.4g}" + (
+    return f"d{r}/d{t} = {sym}{more} = {nums}{more} = {_fmt(sum(products))}" + (
         f" (over the {len(texts)} path{'s' if len(texts) > 1 else ''} shown; {t}.grad holds the full sum)"
         if more else "")
-
-
-def step_svgs(root: Value, **draw_options: object) -> Iterator[str]:
-    """One SVG document (text) per backward step, the current node highlighted: the static stepper.
-
-    The pictures of ``flipbook(root)`` without the seed frame: one Graphviz layout for all
-    of them, so nodes stay put from picture to picture while the gradients fill in. Each
-    SVG shrinks to the width of the page (``viz.scalable_svg``). Runs ``root``'s backward
-    pass; needs the graphviz package and program; options go to ``viz.draw_graph``.
-    """
-    from .flipbook import _build
-    from .viz import scalable_svg
-
-    _, svgs, _ = _build(root, None, draw_options)
-    for svg in svgs[1:]:
-        yield scalable_svg(svg)
-
-
-def stepper(root: Value, **draw_options: object):  # type: ignore[no-untyped-def]
-    """A notebook widget (ipywidgets) with previous/next buttons that walks through backprop.
-
-    It shows the flipbook's frames (``flipbook(root)``): the seed, then each step with the
-    current node highlighted and the chain rule with its numbers as the caption. Without
-    ipywidgets, or to share the result, use ``flipbook(root)``: the same frames as plain
-    HTML that needs no kernel.
-    """
-    try:
-        import ipywidgets as widgets
-    except ImportError:
-        raise ImportError("stepper needs ipywidgets (pip install ipywidgets); "
-                          "flipbook(root) gives the same frames without it") from None
-    from .flipbook import _build
-
-    frames, _, _ = _build(root, None, draw_options)
-    picture, text = widgets.HTML(), widgets.HTML()
-    prev_b, next_b = widgets.Button(description="previous"), widgets.Button(description="next")
-    position = {"i": 0}
-
-    def show(i: int) -> None:
-        position["i"] = i
-        frame = frames[i]
-        picture.value = frame.svg
-        text.value = f"<pre>{html.escape(frame.caption)}</pre>"
-        prev_b.disabled, next_b.disabled = i == 0, i == len(frames) - 1
-
-    prev_b.on_click(lambda _: show(max(0, position["i"] - 1)))
-    next_b.on_click(lambda _: show(min(len(frames) - 1, position["i"] + 1)))
-    show(0)
-    return widgets.VBox([widgets.HBox([prev_b, next_b]), text, picture])

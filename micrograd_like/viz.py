@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 from collections.abc import Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .engine import _MANY, Value, made_by_backward_pass, no_grad, topological_order
@@ -15,10 +16,10 @@ if TYPE_CHECKING:  # graphviz is imported lazily so that `import micrograd_like`
     import graphviz
 
     from .health import HealthReport
-    from .nn import MLP
+    from .nn import MLP, Neuron
 
-__all__ = ["INSTALL_HINT", "LAYOUT_TIMEOUT", "LayoutError", "NodeNames", "draw_graph", "draw_network", "node_names",
-           "pipe", "render", "scalable_svg"]
+__all__ = ["INSTALL_HINT", "LAYOUT_TIMEOUT", "GraphOf", "LayoutError", "NodeNames", "draw", "draw_graph",
+           "draw_network", "draw_neuron", "node_names", "pipe", "render", "scalable_svg", "short_name"]
 
 INSTALL_HINT = (
     "the Graphviz program 'dot' is not installed; the Python package alone cannot render. "
@@ -82,7 +83,7 @@ def _digraph(*args: Any, **kwargs: Any) -> graphviz.Digraph:
 
 
 def _fmt(x: float) -> str:
-    return f"{x:.4g}"
+    return f"{x + 0.0:.4g}"  # + 0.0 turns -0.0 into 0.0: a picture never prints "-0"
 
 
 class NodeNames(Mapping[Value, str]):
@@ -145,7 +146,8 @@ def node_names(root: Value) -> NodeNames:
     A label is the name. A model's unlabelled inputs are ``x[0]``, ``x[1]``, ... (the
     next sample's ``x1[0]``, ...). Every other unlabelled Value, the root included, is
     ``v1``, ``v2``, ... numbered in the order ``draw_graph`` draws them, without gaps.
-    ``draw_graph``, ``trace.explain`` and the steppers all name nodes this way.
+    ``draw_graph``, ``trace.explain`` and the steppers all name nodes this way. Iterating
+    the result gives ``topological_order(root)``, so a caller needs to walk the graph once.
     """
     if not isinstance(root, Value):
         raise TypeError(f"node_names: expected a Value, got {type(root).__name__}")
@@ -179,6 +181,76 @@ def _short(name: str) -> str:
     return name.rsplit(".", 1)[-1] if _NEURON.match(name) else name
 
 
+def short_name(name: str) -> tuple[str, str]:
+    """A name of ``node_names`` split for text that has little room: ``(short name, where)``.
+
+    ``"layers.1.neurons.0.w[2]"`` gives ``("w[2]", "layers.1.neurons.0")``; any other
+    name is its own short name, with ``where`` empty.
+    """
+    m = _NEURON.match(name)
+    return (name[m.end():], m.group(0).rstrip(".")) if m else (name, "")
+
+
+class GraphOf:
+    """What every picture of one root needs, computed once: the order, the names, ids and users.
+
+    ``order`` is ``topological_order(root)`` (it is the iteration of ``names``),
+    ``index`` the DOT id number of each Value (by id), ``users`` the nodes that use each
+    Value as a parent, in drawing order (``a * a`` is one use). A flipbook draws many
+    frames of one graph from one of these.
+    """
+
+    def __init__(self, root: Value) -> None:
+        self.root = root
+        self.names = node_names(root)
+        self.order = list(self.names)
+        self.index = {id(v): i for i, v in enumerate(self.order)}
+        self.users: dict[int, list[Value]] = {}
+        for v in self.order:
+            for p in v.parents:
+                seen = self.users.setdefault(id(p), [])
+                if not seen or seen[-1] is not v:
+                    seen.append(v)
+
+
+@dataclass(frozen=True)
+class _Style:
+    """The options of ``draw_graph`` that hold for every frame of one picture."""
+
+    rankdir: str = "LR"
+    show_grad: bool = True
+    show_local_grads: bool = False
+    color_by_grad: bool = False
+    collapse_neurons: bool = False
+    clusters: bool = True
+    top: float = 1.0  # |grad| drawn at full colour
+    fixed_scale: bool = False  # top was given (a flipbook's scale for its whole pass), not read from the grads
+    highlight_pen: str = "3"
+
+
+def _style(graph: GraphOf, rankdir: str = "LR", show_grad: bool = True, show_local_grads: bool = False,
+           color_by_grad: bool = False, collapse_neurons: bool = False, clusters: bool = True,
+           max_nodes: int = 1500, grad_scale: float | None = None, highlight_pen: str = "3") -> _Style:
+    """Check ``draw_graph``'s options against the graph and fix the colour scale."""
+    if rankdir not in ("LR", "RL", "TB", "BT"):
+        raise ValueError(f"draw_graph: rankdir must be LR, RL, TB or BT, got {rankdir!r}")
+    order = graph.order
+    shown = len({_neuron_of(v) or id(v) for v in order}) if collapse_neurons else len(order)
+    if shown > max_nodes:
+        raise ValueError(
+            f"draw_graph: {shown} values is more than max_nodes={max_nodes}; draw a smaller graph "
+            "(one sample, one neuron), pass collapse_neurons=True, or raise max_nodes"
+        )
+    if grad_scale is None:
+        top = max((abs(v.grad) for v in order), default=0.0) or 1.0
+    elif isinstance(grad_scale, (int, float)) and not isinstance(grad_scale, bool) and 0 < grad_scale < float("inf"):
+        top = float(grad_scale)
+    else:
+        raise ValueError(f"draw_graph: grad_scale must be a positive finite number, got {grad_scale!r}")
+    return _Style(rankdir, show_grad, show_local_grads, color_by_grad, collapse_neurons, clusters, top,
+                  grad_scale is not None, highlight_pen)
+
+
 def draw_graph(
     root: Value,
     rankdir: str = "LR",
@@ -198,144 +270,189 @@ def draw_graph(
     ``show_local_grads`` writes d child / d parent on each edge (an op of more than two
     inputs gets one labelled port per input, so each number sits where its edge ends);
     ``highlight`` outlines the given Values; ``color_by_grad`` fills blue for positive
-    and red for negative gradients, stronger for larger ones, with a legend; full
-    strength is ``grad_scale`` (default: the largest |grad| in the graph; a flipbook
-    passes the largest of its whole backward pass, so a colour means one thing in
-    every frame, and the legend stays put). Values
-    built by ``nn`` are grouped in a cluster per neuron inside one per layer, or drawn
-    as one node per neuron with ``collapse_neurons``. Every grad shows its number: 0
-    before backward() and wherever no gradient reached. A value used by three nodes or more
-    (``x`` in ``x+x+...+x``) is drawn in full by its first use and as a small dashed copy by
-    each other use, which keeps the layout fast and readable. Values and ops that ``grad(...,
-    create_graph=True)`` made (the backward pass of a gradient's graph) are filled purple,
-    with a legend.
+    and red for negative gradients, stronger for larger ones, with a legend that names
+    the strongest positive and the strongest negative gradient; full strength is
+    ``grad_scale`` (default: the largest |grad| in the graph; a flipbook passes the
+    largest of its whole backward pass, so a colour means one thing in every frame, and
+    the legend, which then gives the scale, stays put). Values built by ``nn`` are
+    grouped in a cluster per neuron inside one per layer, or drawn as one node per
+    neuron with ``collapse_neurons``. Every grad shows its number: 0 before backward()
+    and wherever no gradient reached. A value used by three nodes or more (``x`` in
+    ``x+x+...+x``) is drawn in full by its first use and as a small dashed copy by each
+    other use, which keeps the layout fast and readable; a layer's input, which every
+    neuron of the layer uses, keeps its edges. Values and ops that ``grad(...,
+    create_graph=True)`` made (the backward pass of a gradient's graph) are filled
+    purple, with a legend.
     """
-    if rankdir not in ("LR", "RL", "TB", "BT"):
-        raise ValueError(f"draw_graph: rankdir must be LR, RL, TB or BT, got {rankdir!r}")
-    order = topological_order(root)
-    groups = {id(v): _neuron_of(v) for v in order} if (clusters or collapse_neurons) else {}
-    shown = len({groups[id(v)] or id(v) for v in order}) if collapse_neurons else len(order)
-    if shown > max_nodes:
-        raise ValueError(
-            f"draw_graph: {shown} values is more than max_nodes={max_nodes}; draw a smaller graph "
-            "(one sample, one neuron), pass collapse_neurons=True, or raise max_nodes"
-        )
-    names = node_names(root)
-    index = {id(v): i for i, v in enumerate(order)}
-    highlighted = {id(v) for v in highlight}
-    if grad_scale is None:
-        top = max((abs(v.grad) for v in order), default=0.0) or 1.0
-    elif isinstance(grad_scale, (int, float)) and not isinstance(grad_scale, bool) and 0 < grad_scale < float("inf"):
-        top = float(grad_scale)
-    else:
-        raise ValueError(f"draw_graph: grad_scale must be a positive finite number, got {grad_scale!r}")
-    users: dict[int, list[int]] = {}  # id of a value -> ids of the nodes that use it, in drawing order
-    for v in order:
-        for p in v.parents:
-            seen = users.setdefault(id(p), [])
-            if not seen or seen[-1] != id(v):  # a * a is one use, with two edges
-                seen.append(id(v))
+    graph = GraphOf(root)
+    style = _style(graph, rankdir, show_grad, show_local_grads, color_by_grad, collapse_neurons, clusters,
+                   max_nodes, grad_scale)
+    return draw(graph, style, highlight)
 
-    g = _digraph("computation_graph", graph_attr={"rankdir": rankdir, "nodesep": "0.25", "ranksep": "0.4",
+
+def draw(graph: GraphOf, style: _Style, highlight: Collection[Value] = ()) -> graphviz.Digraph:
+    """``draw_graph`` of a graph already walked: each frame of a flipbook is one call."""
+    g = _digraph("computation_graph", graph_attr={"rankdir": style.rankdir, "nodesep": "0.25", "ranksep": "0.4",
                                                       "fontname": "Helvetica", "fontsize": "11"},
-                         node_attr={"fontname": "Helvetica", "fontsize": "11"},
-                         edge_attr={"color": "#4a5568", "fontname": "Helvetica"})
-    cluster_members: dict[str, dict[str, list[str]]] = {}
+                 node_attr={"fontname": "Helvetica", "fontsize": "11"},
+                 edge_attr={"color": "#4a5568", "fontname": "Helvetica"})
+    ids = _NodeIds(graph, style)
+    ported = _add_values(g, graph, style, ids, {id(v) for v in highlight})
+    _add_edges(g, graph, style, ids, ported)
+    _add_clusters(g, ids.cluster_members)
+    _add_legend(g, graph, style)
+    return g
 
-    def place(node_id: str, v: Value) -> None:
-        grp = groups.get(id(v))
-        if clusters and grp and not collapse_neurons:
-            cluster_members.setdefault(grp[0], {}).setdefault(grp[1], []).append(node_id)
 
-    def value_id(v: Value) -> str:
-        grp = groups.get(id(v))
-        if collapse_neurons and grp:
+class _NodeIds:
+    """DOT ids of the values (``v3``, or ``n_layers_0_neurons_1`` for a collapsed neuron) and cluster membership."""
+
+    def __init__(self, graph: GraphOf, style: _Style) -> None:
+        self.graph, self.style = graph, style
+        grouped = style.clusters or style.collapse_neurons
+        self.groups = {id(v): _neuron_of(v) for v in graph.order} if grouped else {}
+        self.cluster_members: dict[str, dict[str, list[str]]] = {}
+
+    def of(self, v: Value) -> str:
+        grp = self.groups.get(id(v))
+        if self.style.collapse_neurons and grp:
             return "n_" + grp[1].replace(".", "_")
-        return f"v{index[id(v)]}"
+        return f"v{self.graph.index[id(v)]}"
 
-    ported: set[str] = set()  # op nodes drawn with one port per input
+    def place(self, node_id: str, v: Value) -> None:
+        grp = self.groups.get(id(v))
+        if self.style.clusters and grp and not self.style.collapse_neurons:
+            self.cluster_members.setdefault(grp[0], {}).setdefault(grp[1], []).append(node_id)
+
+
+def _add_values(g: graphviz.Digraph, graph: GraphOf, style: _Style, ids: _NodeIds, highlighted: set[int]) -> set[str]:
+    """A record per value and a node per op (collapsed neurons: one box each); returns the ops drawn with ports."""
+    names = graph.names
+    ported: set[str] = set()
     collapsed: dict[str, Value] = {}
-    for v in order:
-        vid = value_id(v)
+    for v in graph.order:
+        vid = ids.of(v)
         if vid.startswith("n_"):
-            # a collapsed neuron is drawn once, showing its activation (the last of its nodes)
-            collapsed[vid] = v
+            collapsed[vid] = v  # a collapsed neuron is drawn once, showing its activation (the last of its nodes)
             continue
-        attrs = _value_attrs(v, names[v], show_grad, color_by_grad, top)
+        # inside its neuron's cluster, which names the layer and neuron, a value goes by its short name
+        in_cluster = style.clusters and not style.collapse_neurons and ids.groups.get(id(v))
+        attrs = _value_attrs(v, _short(names[v]) if in_cluster else names[v], style.show_grad, style.color_by_grad,
+                             style.top)
         backward = made_by_backward_pass(v)
         if backward and attrs["fillcolor"] == "white":
             attrs["fillcolor"] = _BACKWARD_FILL
         if id(v) in highlighted:
-            attrs.update(color="#dd6b20", penwidth="3")
+            attrs.update(color="#dd6b20", penwidth=style.highlight_pen)
         g.node(vid, **attrs)
-        place(vid, v)
+        ids.place(vid, v)
         if v.op:
             oid = f"{vid}_op"
-            parents = v.parents
-            if show_local_grads and len(parents) > 2:
+            fill = _BACKWARD_FILL if backward else "#edf2f7"
+            if style.show_local_grads and len(v.parents) > 2:
                 ported.add(oid)
                 rows = [f"<p{k}> {_record_text(_short(names[p]))}: {_fmt(loc)}"
-                        for k, (p, loc) in enumerate(zip(parents, v.local_grads))]
+                        for k, (p, loc) in enumerate(zip(v.parents, v.local_grads))]
                 g.node(oid, label=" | ".join([_record_text(v.op)] + rows), shape="record", style="rounded,filled",
-                       fillcolor=_BACKWARD_FILL if backward else "#edf2f7", fontsize="9")
+                       fillcolor=fill, fontsize="11")
             else:
                 g.node(oid, label=v.op, shape="circle" if len(v.op) <= 2 else "ellipse", width="0.3",
-                       height="0.3", style="filled", fillcolor=_BACKWARD_FILL if backward else "#edf2f7",
-                       fontsize="10")
-            place(oid, v)
+                       height="0.3", style="filled", fillcolor=fill, fontsize="11")
+            ids.place(oid, v)
             g.edge(oid, vid)
     for vid, v in collapsed.items():
-        grp = groups[id(v)]
+        grp = ids.groups[id(v)]
         assert grp is not None
-        grad = f"\\ngrad {_fmt(v.grad)}" if show_grad else ""
+        grad = f"\\ngrad {_fmt(v.grad)}" if style.show_grad else ""
         g.node(vid, label=f"{grp[1]}\\n{_fmt(v.data)}{grad}", shape="box", style="rounded,filled", fillcolor="#fefcbf")
+    return ported
 
+
+def _copied(graph: GraphOf, parent: Value, user: Value) -> bool:
+    """Whether the edge parent -> user starts at a dashed copy of parent rather than at parent itself.
+
+    A value used by at least ``_MANY_USES`` nodes is drawn in full by its first use and
+    copied for the others; a layer's input is not (every neuron of the layer uses it, and a
+    copy per neuron would hide that the layer shares it).
+    """
+    used_by = graph.users[id(parent)]
+    if len(used_by) < _MANY_USES or used_by[0] is user:
+        return False
+    return not all(_neuron_of(u) for u in used_by)
+
+
+def _add_edges(g: graphviz.Digraph, graph: GraphOf, style: _Style, ids: _NodeIds, ported: set[str]) -> None:
+    """An edge from each parent (or its dashed copy) to the op that uses it, with its local derivative."""
+    names = graph.names
     seen_edges: set[tuple[str, str]] = set()
     copies: dict[tuple[str, str], str] = {}
-    for v in order:
-        vid = value_id(v)
+    for v in graph.order:
+        vid = ids.of(v)
         target = vid if vid.startswith("n_") else f"{vid}_op"
         for k, (parent, local) in enumerate(zip(v.parents, v.local_grads)):
-            pid = value_id(parent)
+            pid = ids.of(parent)
             if pid == vid:
                 continue  # inside one collapsed neuron
             if vid.startswith("n_") and (pid, target) in seen_edges:
                 continue
             seen_edges.add((pid, target))
             source = pid
-            used_by = users[id(parent)]
-            if not pid.startswith("n_") and len(used_by) >= _MANY_USES and used_by[0] != id(v):
+            if not pid.startswith("n_") and _copied(graph, parent, v):
                 source = copies.get((pid, target), "")
                 if not source:
                     source = copies[(pid, target)] = f"{pid}_copy{len(copies)}"
                     g.node(source, label=names[parent], shape="box", style="rounded,dashed", color="#a0aec0",
-                           fontcolor="#4a5568", fontsize="10", height="0.3",
+                           fontcolor="#4a5568", fontsize="11", height="0.3",
                            tooltip=f"{names[parent]} again (drawn in full once)")
             head = f"{target}:p{k}" if target in ported else target
-            label = ({"label": _fmt(local), "fontsize": "9", "fontcolor": "#2f855a"}
-                     if show_local_grads and target not in ported else {})
+            label = ({"label": _fmt(local), "fontsize": "11", "fontcolor": "#2f855a"}
+                     if style.show_local_grads and target not in ported else {})
             g.edge(source, head, **label)
 
-    for layer, neurons in sorted(cluster_members.items()):
+
+def _add_clusters(g: graphviz.Digraph, members: Mapping[str, Mapping[str, list[str]]]) -> None:
+    """A cluster per layer holding a dashed cluster per neuron."""
+    for layer, neurons in sorted(members.items()):
         with g.subgraph(name=f"cluster_{layer.replace('.', '_')}") as lc:
             lc.attr(label=layer, style="rounded", color="#a0aec0", fontname="Helvetica")
-            for neuron, members in sorted(neurons.items()):
+            for neuron, nodes in sorted(neurons.items()):
                 with lc.subgraph(name=f"cluster_{neuron.replace('.', '_')}") as nc:
                     nc.attr(label=neuron.split(".", 2)[-1], style="rounded,dashed", color="#cbd5e0")
-                    for m in members:
+                    for m in nodes:
                         nc.node(m)
-    legend: list[tuple[str, str]] = []
-    if color_by_grad:
-        legend += [("#" + _grad_fill(top, top), f"grad > 0 (strongest: {_fmt(top)})"),
-                   ("#" + _grad_fill(top / 4, top), "small grad > 0"),
-                   ("#" + _grad_fill(-top, top), f"grad < 0 (strongest: {_fmt(-top)})"),
-                   ("white", "grad 0")]
-    if any(made_by_backward_pass(v) for v in order):
+
+
+def _grad_rows(graph: GraphOf, style: _Style) -> list[tuple[str, str]]:
+    """The legend rows of color_by_grad: the strongest positive and negative gradient each by name and value.
+
+    With a fixed scale (a flipbook's) the rows give the scale instead, which holds in
+    every frame.
+    """
+    top = style.top
+    if style.fixed_scale:
+        return [("#" + _grad_fill(top, top), f"grad > 0 (full colour at {_fmt(top)} and above)"),
+                ("#" + _grad_fill(top / 4, top), "small grad > 0"),
+                ("#" + _grad_fill(-top, top), f"grad < 0 (full colour at {_fmt(-top)} and below)"),
+                ("white", "grad 0")]
+    rows = []
+    for sign, label in ((1.0, "grad > 0"), (-1.0, "grad < 0")):
+        found = [v for v in graph.order if v.grad * sign > 0]
+        if found:
+            v = max(found, key=lambda u: u.grad * sign)  # the first drawn wins a tie
+            text = f"{label}, strongest: {graph.names[v]} = {_fmt(v.grad)}"
+            rows.append(("#" + _grad_fill(v.grad, top), text))
+        else:
+            rows.append(("#" + _grad_fill(sign * top, top), f"{label}: none"))
+    return [rows[0], ("#" + _grad_fill(top / 4, top), "small grad > 0"), rows[1], ("white", "grad 0")]
+
+
+def _add_legend(g: graphviz.Digraph, graph: GraphOf, style: _Style) -> None:
+    legend: list[tuple[str, str]] = _grad_rows(graph, style) if style.color_by_grad else []
+    if any(made_by_backward_pass(v) for v in graph.order):
         legend.append((_BACKWARD_FILL, "made by the backward pass (grad with create_graph=True)"))
     if legend:
-        title = "fill: sign and size of the gradient" if color_by_grad else "fill"
+        title = "fill: sign and size of the gradient" if style.color_by_grad else "fill"
         g.attr(label=_legend(legend, title), labelloc="b", labeljust="l")
-    return g
 
 
 def _legend(rows: Sequence[tuple[str, str]], title: str) -> str:
@@ -580,3 +697,50 @@ def render(graph: graphviz.Digraph, path: str | os.PathLike[str], timeout: float
     with open(path, "wb") as f:
         f.write(data)
     return path
+
+
+def draw_neuron(neuron: Neuron, **draw_options: Any) -> graphviz.Digraph:
+    """The close-up of one neuron after a backward pass: ``draw_graph(neuron.a)`` and what its inputs' grads mean.
+
+    An input's grad is d loss / d input over the whole network: every neuron that uses
+    the input adds to it, so it is larger than what this picture's edges give. The note
+    under the picture gives each input's part through this neuron (z's grad times its
+    weight) beside its total, and says the rest comes from the other neurons that use it.
+    ``draw_options`` go to ``draw_graph`` (``show_local_grads`` is on by default).
+    """
+    from .nn import Neuron
+
+    if not isinstance(neuron, Neuron):
+        raise TypeError(f"draw_neuron: expected an nn.Neuron, got {type(neuron).__name__}")
+    if neuron.z is None or neuron.a is None:
+        raise ValueError("draw_neuron: the neuron has not run yet; call the model (and backward) first")
+    draw_options.setdefault("show_local_grads", True)
+    g = draw_graph(neuron.a, **draw_options)
+    names = node_names(neuron.a)
+    z = neuron.z
+    rows = []
+    for w, x in zip(neuron.w, _inputs_of(neuron)):
+        part = z.grad * w.data if z.grad else 0.0
+        xname = html.escape(names[x])
+        rows.append(f"{xname}: grad {_fmt(x.grad)} over the whole network, of which {_fmt(part)} through this "
+                    f"neuron (dL/dz {_fmt(z.grad)} × {html.escape(_short(names[w]))} {_fmt(w.data)})")
+        rows.append(f"    and {_fmt(x.grad - part)} through the other neurons that use {xname} (not drawn)")
+    title = "grads are d loss / d value for the whole network (one backward pass of the loss)"
+    cells = "".join(f'<tr><td align="left">{r}</td></tr>' for r in rows)
+    g.attr(label=f'<<table border="0" cellspacing="1" cellpadding="1"><tr><td align="left"><b>{html.escape(title)}'
+                 f"</b></td></tr>{cells}</table>>", labelloc="b", labeljust="l", fontsize="12")
+    return g
+
+
+def _inputs_of(neuron: Neuron) -> list[Value]:
+    """The Values the neuron's last forward pass took as its inputs, in order."""
+    z = neuron.z
+    assert z is not None
+    if z._b is _MANY and z.op == "dot":
+        return list(z._c)  # type: ignore[attr-defined]
+    found = {}
+    for v in topological_order(z):
+        m = _UNFUSED_PRODUCT.search(v.label) if v.op == "*" else None
+        if m and v.label.startswith(neuron.prefix):
+            found[int(m.group(1))] = v.parents[1]
+    return [found[i] for i in sorted(found)]

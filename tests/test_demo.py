@@ -1,5 +1,6 @@
 """The README's main command: `python -m micrograd_like demo`, and the parts it is built from."""
 
+import html
 import inspect
 import os
 import re
@@ -88,7 +89,7 @@ def test_the_neuron_picture_starts_from_zeroed_grads():
     assert root is neuron.a and neuron.z.data > 0
     # b enters z with local derivative 1 and nowhere else: their grads are the same number
     assert neuron.b.grad == neuron.z.grad != 0
-    lines = draw_graph(root).source.splitlines()
+    lines = draw_graph(root, clusters=False).source.splitlines()  # full names: no cluster says the neuron
 
     def drawn_grad(label):
         (line,) = [line for line in lines if re.search(rf"\b{re.escape(label)}\b", line)]
@@ -155,6 +156,10 @@ def test_main_prints_the_report_of_the_kept_epoch_and_writes_both_pictures(tmp_p
     svg = (tmp_path / "neuron_graph.svg").read_text()
     assert "<svg" in svg and "grad" in svg
     assert ">b: 1</text>" in svg  # the local gradients on the edges: d z / d b is 1
+    # an input's grad is a total over the network: the picture says so and gives this neuron's part
+    assert ">grads are d loss / d value for the whole network" in svg
+    shown = html.unescape(svg)  # Graphviz writes a minus as &#45;
+    assert re.search(r">x\[0\]: grad [-\d.e]+ over the whole network, of which [-\d.e]+ through this neuron", shown)
     assert sorted(os.listdir(tmp_path)) == ["moons_boundary.png", "neuron_graph.svg"]  # no probe file left
 
 

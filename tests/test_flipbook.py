@@ -10,8 +10,9 @@ from hypothesis import given, settings
 
 import micrograd_like as mg
 from micrograd_like import flipbook as fbmod
+from micrograd_like.flipbook import flipbook
 from micrograd_like.testing.strategies import expressions
-from micrograd_like.trace import backward_steps, flipbook
+from micrograd_like.trace import backward_steps
 from micrograd_like.viz import draw_graph
 
 pytestmark = pytest.mark.graphviz
@@ -114,19 +115,19 @@ def test_a_node_has_one_name_in_the_captions_draw_graph_and_explain():
 def test_each_frame_shows_the_gradients_of_that_moment_and_highlights_its_node():
     out, (x, w, b) = neuron()
     fb = flipbook(out)
-    first, current = node_texts(fb.frames[0].svg)
+    first, current = node_texts(fb.frames[0].overview)
     assert current == "v5"
     assert first["v5"][-1] == "grad 1" and first["v0"][-1] == "grad 0" and first["v4"][-1] == "grad 0"
-    mid, current = node_texts(fb.frames[2].svg)  # after the + node: v2 and b have their grads, x and w not yet
+    mid, current = node_texts(fb.frames[2].overview)  # after the + node: v2 and b have their grads, x and w not yet
     assert current == "v4"
     assert mid["v2"][-1] == mid["v3"][-1] == f"grad {b.grad:.4g}" and mid["v0"][-1] == "grad 0"
-    end, current = node_texts(fb.frames[-1].svg)
+    end, current = node_texts(fb.frames[-1].overview)
     assert current == "v2"
     assert end["v0"] == ["x", "data 2", f"grad {x.grad:.4g}"] and end["v1"][-1] == f"grad {w.grad:.4g}"
     for f in fb.frames:  # exactly one node is highlighted, drawn in the highlight colour
-        assert f.svg.count('class="node current"') == 1
-        highlighted = re.search(r'class="node current">.*?</g>', f.svg, re.DOTALL).group(0)
-        assert 'stroke="#dd6b20"' in highlighted and 'stroke-width="3"' in highlighted
+        assert f.overview.count('class="node current"') == 1
+        highlighted = re.search(r'class="node current">.*?</g>', f.overview, re.DOTALL).group(0)
+        assert 'stroke="#dd6b20"' in highlighted and 'stroke-width="8"' in highlighted  # thick: the overview is small
 
 
 def test_one_layout_draws_the_same_texts_and_highlight_as_a_graphviz_run_per_frame():
@@ -191,7 +192,7 @@ def test_one_graphviz_run_lays_out_every_frame_of_the_new_pictures(monkeypatch, 
     assert len(runs) == 1 and len(fb) == 1 + sum(1 for v in mg.topological_order(root) if not v.is_leaf)
     if make is wide:
         assert n == 61
-    legends = {re.sub(r'<g class="node.*', "", f.svg, flags=re.DOTALL) for f in fb.frames}
+    legends = {re.sub(r'<g class="node.*', "", f.overview, flags=re.DOTALL) for f in fb.frames}
     assert len(legends) == 1  # what comes before the nodes (clusters, legend) is one layout's
 
 
@@ -219,10 +220,10 @@ def test_colours_keep_one_scale_through_the_flipbook():
     fb = flipbook(out, color_by_grad=True)
     # the root's grad is 1 in every frame; with one scale its fill never changes
     rid = fb.frames[0].node_id
-    fills = {re.search(rf'<title>{rid}</title>\s*<path[^>]* fill="([^"]+)"', f.svg).group(1) for f in fb.frames}
+    fills = {re.search(rf'<title>{rid}</title>\s*<path[^>]* fill="([^"]+)"', f.overview).group(1) for f in fb.frames}
     assert len(fills) == 1
     strongest = max(abs(v.grad) for v in mg.topological_order(out))
-    assert all(f"strongest: {strongest:.4g}" in f.svg for f in fb.frames)
+    assert all(f"full colour at {strongest:.4g} and above" in f.overview for f in fb.frames)
 
 
 def test_page_is_self_contained_and_its_svgs_scale_to_the_page(tmp_path):
@@ -236,7 +237,7 @@ def test_page_is_self_contained_and_its_svgs_scale_to_the_page(tmp_path):
     frames = re.findall(r"<figure.*?</figure>", text, re.DOTALL)
     assert all('<svg width="100%" style="max-width:' in f and "viewBox=" in f for f in frames)
     # the shared parts are drawn with <use>, so 37 frames of a 61-value graph stay small
-    assert len(text) < 0.3 * sum(len(f.svg) for f in fb.frames)
+    assert len(text) < 0.3 * sum(len(f.overview) for f in fb.frames)
     ids = re.findall(r'id="([^"]+)"', text)
     assert len(ids) == len(set(ids))
     a, b = fb._repr_html_(), fb._repr_html_()
@@ -278,7 +279,7 @@ def test_flipbook_leaves_the_gradients_of_backward_and_ends_on_them(expr):
     fb = flipbook(out_b)
     assert [v.grad for v in mg.topological_order(out_a)] == [v.grad for v in mg.topological_order(out_b)]
     assert len(fb) == 1 + sum(1 for v in mg.topological_order(out_b) if not v.is_leaf)
-    end, _ = node_texts(fb.frames[-1].svg)
+    end, _ = node_texts(fb.frames[-1].overview)
     for i, v in enumerate(mg.topological_order(out_b)):
         assert end[f"v{i}"][-1] == f"grad {v.grad:.4g}"
 
@@ -363,8 +364,9 @@ def test_browser_steps_with_keys_buttons_slider_and_address(browser, tmp_path):
     deep.goto(f"file://{path}#step=2")
     assert visible_caption(deep) == fb.frames[2].caption and highlighted(deep) == ("v4", "v4")
     # the whole picture fits at 1200 px: scaled down, not cut off
-    box = deep.locator(".mgl-frame:not([hidden]) svg").bounding_box()
-    assert box["x"] >= 0 and box["x"] + box["width"] <= 1200 and box["width"] > 600
+    for picture in (".mgl-close-up", ".mgl-overview svg"):
+        box = deep.locator(f".mgl-frame:not([hidden]) {picture}").bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 1200 and box["width"] > 150
     shot = deep.screenshot(path=str(tmp_path / "step2.png"))
     assert png_size(shot) == (1200, 700)
     assert errors == []
@@ -411,3 +413,113 @@ def test_browser_without_javascript_shows_every_frame_with_its_caption(browser, 
     width, height = png_size(shot)
     assert width == 1200 and height > 4 * 150
     context.close()
+
+
+def network_loss():
+    """The learner's case of issue 21: MLP(2, [4, 4, 1]) and an MSE loss on one point."""
+    from micrograd_like import functional as F
+    from micrograd_like.nn import MLP
+
+    model = MLP(2, [4, 4, 1], seed=0)
+    return F.mse([model([0.5, -1.0])], [1.0])
+
+
+def test_a_flipbook_walks_the_graph_once_for_its_order_and_once_for_its_names(monkeypatch):
+    from micrograd_like import engine, trace, viz
+
+    calls = {"topological_order": 0, "node_names": 0}
+
+    def counting(name, real):
+        def wrapper(*args, **kwargs):
+            calls[name] += 1
+            return real(*args, **kwargs)
+        return wrapper
+
+    walk, name = counting("topological_order", engine.topological_order), counting("node_names", viz.node_names)
+    for module in (engine, viz, trace):
+        monkeypatch.setattr(module, "topological_order", walk)
+    for module in (viz, trace):
+        monkeypatch.setattr(module, "node_names", name)
+    fb = flipbook(network_loss())
+    assert len(fb) == 22 and calls == {"topological_order": 1, "node_names": 1}
+
+
+def test_captions_of_a_network_use_short_names_say_the_neuron_once_and_never_print_minus_zero():
+    fb = flipbook(network_loss())
+    text = "\n".join(f.caption for f in fb.frames)
+    assert "-0 " not in text + " " and "= -0," not in text and "layers.2.neurons.0.w" not in text
+    z = next(f for f in fb.frames if f.caption.split(":")[1].strip().startswith("z = dot") and "layers.2" in f.caption)
+    head, *edges = z.caption.split("\n")
+    assert " in layers.2.neurons.0, its gradient is final: dv6/dz = " in head
+    assert edges[1].startswith("  to w[0]: dv6/dz * dz/dw[0] = ")
+    assert edges[5].startswith("  to a (layers.1.neurons.0): dv6/dz * dz/da = ")  # another neuron's: it says whose
+    # each step's close-up names every node by its short name, with the full name on hover
+    assert "<title>layers.2.neurons.0.w[0]</title>" in z.close_up and ">w[0]</text>" in z.close_up
+    assert z.close_up.count("mgl-current") == 1 and z.close_up.count("mgl-parent") == 9
+    assert "_copy" not in z.overview  # the inputs of a layer are drawn once, not once per neuron
+
+
+def test_the_close_up_shows_what_each_user_gave_and_what_each_parent_is_sent():
+    x = mg.Value(2.0, "x")
+    h = (x * 3.0).tanh()
+    h.label = "h"
+    out = h * h + h  # h is used twice: by the product (twice) and by the sum
+    out.label = "L"
+    fb = flipbook(out)
+    frame = next(f for f in fb.frames if f.step is not None and f.step.node is h)
+    texts = re.findall(r"<text[^>]*>([^<]*)</text>", frame.close_up)
+    names = mg.viz.node_names(out)
+    product, inner = names[out.parents[0]], names[h.parents[0]]  # h * h and x * 3, unlabelled
+    assert f"d{product}/dh = {2 * h.data:.4g}" in texts and f"gives {2 * h.data:.4g}" in texts  # its grad is 1
+    assert "dL/dh = 1" in texts and "gives 1" in texts
+    assert f"grad {h.grad:.4g}" in texts and h.grad == pytest.approx(2 * h.data + 1)
+    assert f"dh/d{inner} = {1 - h.data ** 2:.4g}" in texts and f"sends {h.grad * (1 - h.data ** 2):.4g}" in texts
+
+
+def test_every_gif_frame_shows_the_close_up_at_full_size():
+    Image = pytest.importorskip("PIL.Image")
+    pytest.importorskip("cairosvg")
+    fb = flipbook(network_loss())
+    for frame in fb.frames[:3] + fb.frames[-2:]:
+        sizes = [int(s) for s in re.findall(r'font-size="(\d+)"', frame.close_up)]
+        assert min(sizes) * fbmod.gif_scale(frame, 1200) >= 12  # text at least 12 px tall at the GIF's width
+        image = fbmod._frame_image(frame, 1200)
+        width = int(re.search(r'width="(\d+)"', frame.close_up).group(1))
+        assert image.width >= width and isinstance(image, Image.Image)
+    assert fbmod.gif_scale(fb.frames[0], 400) == pytest.approx(400 / width)  # a narrow GIF scales it down
+
+
+@pytest.mark.browser
+def test_browser_a_network_flipbook_shows_the_current_node_large_enough_to_read_on_every_frame(browser, tmp_path):
+    path = tmp_path / "net.html"
+    fb = flipbook(network_loss())
+    fb.save(path)
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(f"file://{path}")
+    measures = []
+    for k in range(len(fb)):
+        page.evaluate(f"document.querySelector('.mgl-flipbook').mglShow({k})")
+        measures.append(page.evaluate("""() => {
+          const f = [...document.querySelectorAll('.mgl-frame')].find(f => !f.hidden);
+          const c = f.querySelector('.mgl-current').getBoundingClientRect();
+          const texts = [...f.querySelectorAll('.mgl-current text, .mgl-parent text')];
+          return {top: c.top, bottom: c.bottom, left: c.left, right: c.right, n: texts.length,
+                  smallest: Math.min(...texts.map(t => t.getBoundingClientRect().height)),
+                  parents: f.querySelectorAll('.mgl-parent').length};
+        }"""))
+    page.close()
+    for k, m in enumerate(measures):
+        assert 0 <= m["top"] and m["bottom"] <= 800 and 0 <= m["left"] and m["right"] <= 1280, (k, m)
+        assert m["smallest"] >= 11, (k, m)
+    assert max(m["parents"] for m in measures) == 9  # a second-layer neuron: 4 weights, 4 inputs and a bias
+
+
+def test_the_overview_of_a_network_keeps_every_node_in_its_place_and_outlines_the_current_one():
+    fb = flipbook(network_loss())
+    places = {tuple(re.findall(r'<text text-anchor="middle" x="([\d.-]+)" y="([\d.-]+)"', f.overview))
+              for f in fb.frames}
+    assert len(places) == 1 and len(next(iter(places))) > 100  # one layout: every text in one place
+    for f in fb.frames:
+        _, current = node_texts(f.overview)
+        assert current == f.node_id
+        assert f.svg.index(f.close_up) < f.svg.index("<svg width=\"100%\"")  # the close-up first, the graph beside

@@ -80,7 +80,8 @@ def test_nn_graphs_cluster_per_layer_and_neuron_and_can_collapse():
     out.backward()
     src = draw_graph(out).source
     assert "subgraph cluster_layers_0 {" in src and "subgraph cluster_layers_0_neurons_1 {" in src
-    assert "layers.1.neurons.0.w[1]" in src
+    assert '"{ w[1] | data' in src and "layers.1.neurons.0.w[1]" not in src  # the cluster names the neuron
+    assert '"{ layers.1.neurons.0.w[1] | data' in draw_graph(out, clusters=False).source
     collapsed = draw_graph(out, collapse_neurons=True).source
     assert "n_layers_0_neurons_0" in collapsed and "w[1]" not in collapsed
     assert collapsed.count("n_layers_0_neurons_0 -> n_layers_1_neurons_0") == 1
@@ -141,7 +142,7 @@ def test_model_inputs_are_x_i_and_other_unnamed_values_are_numbered_without_gaps
     names = node_names(loss)
     inputs = {names[v]: v.data for v in names if names[v].startswith("x")}
     assert inputs == {"x[0]": 1.0, "x[1]": -2.0, "x[2]": 0.5}
-    drawn = record_names(draw_graph(loss).source)
+    drawn = record_names(draw_graph(loss, clusters=False).source)  # in clusters, nn's values go by short names
     assert {"x[0]", "x[1]", "x[2]"} <= set(drawn)
     numbered = [n for n in drawn if re.fullmatch(r"v\d+", n)]
     assert numbered == [f"v{i}" for i in range(1, len(numbered) + 1)] and numbered  # drawn order, no gaps
@@ -283,7 +284,8 @@ def test_grad_scale_fixes_the_colour_scale_and_the_legend():
     y.backward()
     own = draw_graph(y, color_by_grad=True).source
     fixed = draw_graph(y, color_by_grad=True, grad_scale=6.0).source
-    assert "strongest: 3)" in own and "strongest: 6)" in fixed
+    assert "grad &gt; 0, strongest: x = 3" in own and "full colour at 6 and above" in fixed
+    assert "grad &lt; 0: none" in own  # no negative gradient: the legend says so rather than invent a value
     x_fill = re.compile(r'v0 \[label="\{ x \| [^]]*fillcolor="(#[0-9a-f]{6})"')
     assert x_fill.search(own).group(1) == "#" + viz._grad_fill(3.0, 3.0)
     assert x_fill.search(fixed).group(1) == "#" + viz._grad_fill(3.0, 6.0) != x_fill.search(own).group(1)
@@ -369,13 +371,14 @@ def test_gradient_colours_are_the_legends_and_saturate_at_the_scale():
     out.backward()
     src = draw_graph(out, color_by_grad=True, grad_scale=1.0).source
     legend = src[src.index("fill: sign and size of the gradient"):]
-    for colour, text in [(FULL_POS, "grad &gt; 0 (strongest: 1)"), (SMALL_POS, "small grad &gt; 0"),
-                         (FULL_NEG, "grad &lt; 0 (strongest: -1)"), ("white", "grad 0")]:
+    for colour, text in [(FULL_POS, "grad &gt; 0 (full colour at 1 and above)"), (SMALL_POS, "small grad &gt; 0"),
+                         (FULL_NEG, "grad &lt; 0 (full colour at -1 and below)"), ("white", "grad 0")]:
         assert re.search(f'<td bgcolor="{colour}"[^>]*></td><td align="left">{re.escape(text)}</td>', legend), text
     rows = "".join(f'<tr><td bgcolor="{colour}" width="18" height="10" border="1"></td>'
                    f'<td align="left">{text}</td></tr>'
-                   for colour, text in [(FULL_POS, "grad &gt; 0 (strongest: 1)"), (SMALL_POS, "small grad &gt; 0"),
-                                        (FULL_NEG, "grad &lt; 0 (strongest: -1)"), ("white", "grad 0")])
+                   for colour, text in [(FULL_POS, "grad &gt; 0 (full colour at 1 and above)"),
+                                        (SMALL_POS, "small grad &gt; 0"),
+                                        (FULL_NEG, "grad &lt; 0 (full colour at -1 and below)"), ("white", "grad 0")])
     assert ('label=<<table border="0" cellspacing="2" cellpadding="2"><tr><td colspan="2" align="left"><b>fill: sign '
             f'and size of the gradient</b></td></tr>{rows}</table>> labeljust=l labelloc=b\n}}\n') in src
     fills = dict(re.findall(r'\[label="\{ (\w+) \|[^]]*fillcolor="(#[0-9a-f]{6}|white)"', src))
@@ -569,7 +572,7 @@ def test_draw_graph_dot_text_of_a_small_expression():
     y = a * b + 1.0
     y.backward()
     record = 'fillcolor=white shape=record style="rounded,filled"]'
-    op = 'fillcolor="#edf2f7" fontsize=10 height=0.3 shape=circle style=filled width=0.3]'
+    op = 'fillcolor="#edf2f7" fontsize=11 height=0.3 shape=circle style=filled width=0.3]'
     assert draw_graph(y).source == "\n".join([
         "digraph computation_graph {",
         "\tgraph [fontname=Helvetica fontsize=11 nodesep=0.25 rankdir=LR ranksep=0.4]",
@@ -638,12 +641,42 @@ def test_max_nodes_counts_values_or_collapsed_neurons_and_defaults_to_1500():
 def test_colours_before_backward_are_white_and_the_legend_scale_is_1():
     y = mg.Value(2.0, "a") * 3.0
     src = draw_graph(y, color_by_grad=True).source
-    assert "strongest: 1)" in src and "strongest: -1)" in src and "fillcolor=white" in src
-    assert "strongest: 0.5)" in draw_graph(y, color_by_grad=True, grad_scale=0.5).source  # a scale below 1
+    assert "grad &gt; 0: none" in src and "grad &lt; 0: none" in src and "fillcolor=white" in src
+    assert "full colour at 0.5 and above" in draw_graph(y, color_by_grad=True, grad_scale=0.5).source  # below 1
+
+
+def test_the_legend_names_the_strongest_positive_and_the_strongest_negative_gradient_each_by_its_own_value():
+    # notebook 01's neuron: the largest |grad| is x's -1.503, negative; the largest positive is w's 1.002
+    x, w, b = mg.Value(2.0, "x"), mg.Value(-3.0, "w"), mg.Value(6.88, "b")
+    o = (x * w + b).tanh()
+    o.label = "o"
+    o.backward()
+    src = draw_graph(o, color_by_grad=True).source
+    assert "grad &gt; 0, strongest: w = 1.002" in src and "grad &lt; 0, strongest: x = -1.503" in src
+    swatch = dict((text, colour) for colour, text in re.findall(r'<td bgcolor="(#[0-9a-f]{6})"[^>]*></td>'
+                                                                r'<td align="left">([^<]*)</td>', src))
+    assert swatch["grad &gt; 0, strongest: w = 1.002"] == "#" + viz._grad_fill(w.grad, -x.grad)  # w's own colour
+    assert swatch["grad &lt; 0, strongest: x = -1.503"] == "#" + viz._grad_fill(x.grad, -x.grad)
+
+
+def test_the_inputs_of_a_layer_are_drawn_once_with_an_edge_to_each_neuron():
+    from micrograd_like.nn import MLP
+
+    m = MLP(2, [3, 1], seed=0)
+    src = draw_graph(m([0.5, -1.0])).source
+    assert "_copy" not in src  # x[0], x[1] and each first-layer activation: one node, an edge per neuron
+    x0 = re.search(r"^\t(v\d+) \[label=\"\{ x\[0\] ", src, re.MULTILINE).group(1)
+    assert len(re.findall(rf"^\t{x0} -> ", src, re.MULTILINE)) == 3
+
+
+def test_short_names_split_off_the_neuron():
+    assert viz.short_name("layers.1.neurons.0.w[2]") == ("w[2]", "layers.1.neurons.0")
+    assert viz.short_name("x[0]") == ("x[0]", "") and viz.short_name("v7") == ("v7", "")
+
 
 
 RECORD = 'fillcolor=white shape=record style="rounded,filled"]'
-OP = 'fillcolor="#edf2f7" fontsize=10 height=0.3 shape=circle style=filled width=0.3]'
+OP = 'fillcolor="#edf2f7" fontsize=11 height=0.3 shape=circle style=filled width=0.3]'
 HEADER = ["digraph computation_graph {",
           "\tgraph [fontname=Helvetica fontsize=11 nodesep=0.25 rankdir=LR ranksep=0.4]",
           "\tnode [fontname=Helvetica fontsize=11]",
@@ -663,15 +696,15 @@ def one_neuron(fused):
 
 def test_a_neuron_drawn_in_its_clusters_with_local_grads_and_a_highlight():
     out = one_neuron(fused=False)
-    local = 'fontcolor="#2f855a" fontsize=9]'
+    local = 'fontcolor="#2f855a" fontsize=11]'
     assert draw_graph(out, show_local_grads=True, highlight={out}).source == "\n".join(HEADER + [
-        f'\tv0 [label="{{ layers.0.neurons.0.b | data 0.25 | grad 1 }}" {RECORD}',
-        f'\tv1 [label="{{ layers.0.neurons.0.w[0] | data 0.5 | grad 2 }}" {RECORD}',
+        f'\tv0 [label="{{ b | data 0.25 | grad 1 }}" {RECORD}',
+        f'\tv1 [label="{{ w[0] | data 0.5 | grad 2 }}" {RECORD}',
         f'\tv2 [label="{{ x[0] | data 2 | grad 0.5 }}" {RECORD}',
-        f'\tv3 [label="{{ layers.0.neurons.0.w[0]*x[0] | data 1 | grad 1 }}" {RECORD}',
+        f'\tv3 [label="{{ w[0]*x[0] | data 1 | grad 1 }}" {RECORD}',
         f"\tv3_op [label=\"*\" {OP}",
         "\tv3_op -> v3",
-        '\tv4 [label="{ layers.0.neurons.0.z | data 1.25 | grad 1 }" color="#dd6b20" fillcolor=white penwidth=3 '
+        '\tv4 [label="{ z | data 1.25 | grad 1 }" color="#dd6b20" fillcolor=white penwidth=3 '
         'shape=record style="rounded,filled"]',
         f"\tv4_op [label=\"+\" {OP}",
         "\tv4_op -> v4",
@@ -701,7 +734,7 @@ def test_a_fused_neuron_outside_clusters_draws_its_dot_node_with_ports():
     out = one_neuron(fused=None)
     src = draw_graph(out, show_local_grads=True, clusters=False).source
     assert ('\tv7_op [label="dot | <p0> b: 1 | <p1> w[0]: 2 | <p2> w[1]: 1 | <p3> w[2]: -1 | <p4> x[0]: 0.5 | '
-            '<p5> x[1]: -1.5 | <p6> x[2]: 0.75" fillcolor="#edf2f7" fontsize=9 shape=record style="rounded,filled"]'
+            '<p5> x[1]: -1.5 | <p6> x[2]: 0.75" fillcolor="#edf2f7" fontsize=11 shape=record style="rounded,filled"]'
             in src)
     assert "\n".join(f"\tv{k} -> v7_op:p{k}" for k in range(7)) in src and "label=1 " not in src
 
@@ -713,14 +746,14 @@ def test_the_backward_pass_of_a_gradient_is_filled_purple_with_a_legend():
     src = draw_graph(g).source
     assert f'\tv1 [label="{{ v1 | data 4 | grad 0 }}" {RECORD}' in src  # x * x: the forward pass
     assert f'\tv2 [label="{{ v2 | data 8 | grad 0 }}" {purple} shape=record' in src
-    assert f"\tv2_op [label=dot {purple} fontsize=10 height=0.3 shape=ellipse style=filled width=0.3]" in src
-    assert f"\tv3_op [label=sum {purple} fontsize=10" in src
+    assert f"\tv2_op [label=dot {purple} fontsize=11 height=0.3 shape=ellipse style=filled width=0.3]" in src
+    assert f"\tv3_op [label=sum {purple} fontsize=11" in src
     assert src.endswith(
         '\tlabel=<<table border="0" cellspacing="2" cellpadding="2"><tr><td colspan="2" align="left"><b>fill</b>'
         '</td></tr><tr><td bgcolor="#e9d8fd" width="18" height="10" border="1"></td><td align="left">made by the '
         "backward pass (grad with create_graph=True)</td></tr></table>> labeljust=l labelloc=b\n}\n")
     src = draw_graph(g, show_local_grads=True).source  # ported op nodes are purple too
-    assert re.search(r'v2_op \[label="dot \| <p0> [^"]*" fillcolor="#e9d8fd" fontsize=9 shape=record', src)
+    assert re.search(r'v2_op \[label="dot \| <p0> [^"]*" fillcolor="#e9d8fd" fontsize=11 shape=record', src)
     coloured = draw_graph(g, color_by_grad=True).source
     assert "fill: sign and size of the gradient" in coloured and "made by the backward pass" in coloured
 
@@ -735,7 +768,7 @@ def test_a_times_a_is_one_use_when_counting_for_copies():
 def test_an_op_of_three_inputs_already_gets_ports():
     s = mg.sum([mg.Value(1.0, "a"), mg.Value(2.0, "b"), mg.Value(3.0, "c")])
     src = draw_graph(s, show_local_grads=True).source
-    assert ('\tv3_op [label="sum | <p0> a: 1 | <p1> b: 1 | <p2> c: 1" fillcolor="#edf2f7" fontsize=9 shape=record '
+    assert ('\tv3_op [label="sum | <p0> a: 1 | <p1> b: 1 | <p2> c: 1" fillcolor="#edf2f7" fontsize=11 shape=record '
             'style="rounded,filled"]') in src
     assert "\tv2 -> v3_op:p2\n" in src
 
@@ -760,7 +793,7 @@ def test_ops_of_one_or_two_characters_are_circles_and_longer_names_ellipses():
 def test_copies_of_a_value_are_small_dashed_boxes_and_its_first_user_keeps_the_value_itself():
     a, b = mg.Value(2.0, "a"), mg.Value(3.0, "b")
     src = draw_graph((a * b) + (a * 2.0) + (a * a)).source
-    copy = ('[label=a color="#a0aec0" fontcolor="#4a5568" fontsize=10 height=0.3 shape=box style="rounded,dashed" '
+    copy = ('[label=a color="#a0aec0" fontcolor="#4a5568" fontsize=11 height=0.3 shape=box style="rounded,dashed" '
             'tooltip="a again (drawn in full once)"]')
     assert "\n".join(["\tv0 -> v2_op", "\tv1 -> v2_op", f"\tv0_copy0 {copy}", "\tv0_copy0 -> v4_op", "\tv3 -> v4_op",
                       "\tv2 -> v5_op", "\tv4 -> v5_op", f"\tv0_copy1 {copy}", "\tv0_copy1 -> v6_op",
@@ -825,6 +858,37 @@ def test_a_collapsed_neuron_used_three_times_keeps_its_edges_without_copies():
     assert "_copy" not in src
     for k in range(3):
         assert f"\tn_layers_0_neurons_0 -> n_layers_1_neurons_{k}\n" in src
+
+
+def test_the_neuron_close_up_gives_each_inputs_part_through_this_neuron_beside_its_total():
+    from micrograd_like.viz import draw_neuron
+
+    model = MLP(2, [3, 1], seed=0)
+    loss = (model([0.5, -1.0]) - 1.0) ** 2
+    loss.backward()
+    neuron = model.layers[0].neurons[0]
+    x0 = neuron.z._c[0]  # the first input, as the fused dot node keeps it
+    part = neuron.z.grad * neuron.w[0].data
+    src = draw_neuron(neuron).source
+    assert f"x[0]: grad {x0.grad:.4g} over the whole network, of which {part:.4g} through this neuron" in src
+    assert f"and {x0.grad - part:.4g} through the other neurons that use x[0] (not drawn)" in src
+    total = sum(n.z.grad * n.w[0].data for n in model.layers[0].neurons)
+    assert x0.grad == pytest.approx(total)  # the parts of the three neurons add up to the total
+    with pytest.raises(TypeError, match="draw_neuron: expected an nn.Neuron, got Value"):
+        draw_neuron(loss)
+
+
+def test_the_close_up_of_an_unfused_neuron_finds_its_inputs_too():
+    from micrograd_like.viz import draw_neuron
+
+    model = MLP(2, [2, 1], fused=False, seed=0)
+    loss = (model([0.5, -1.0]) - 1.0) ** 2
+    loss.backward()
+    neuron = model.layers[0].neurons[1]
+    src = draw_neuron(neuron).source
+    total = sum(n.z.grad * n.w[1].data for n in model.layers[0].neurons)  # what both neurons send x[1]
+    assert f"x[1]: grad {total:.4g} over the whole network" in src
+    assert f"of which {neuron.z.grad * neuron.w[1].data:.4g} through this neuron" in src
 
 
 # ---- draw_network(model, health=report): what nn.diagnose found, coloured ----
