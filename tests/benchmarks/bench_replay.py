@@ -1,0 +1,120 @@
+"""What watching a network learn costs on the demo's set-up: record=True, live=True in a kernel, and the replay page.
+
+    python tests/benchmarks/bench_replay.py [--rounds 5] [--no-live]
+
+The demo's training (MLP(2, [16, 16, 1]) on 120 moons points, hinge + 1e-4 L2, SGD with
+momentum, batches of 16, 30 epochs, 40 validation points) is timed:
+
+- in this process, plain and with ``record=True``, in turns, ``--rounds`` times each;
+- in a Jupyter kernel (nbclient runs one cell), plain and with ``live=True``, in turns: the
+  live view's drawing and the messages that carry it to the notebook are what is measured;
+- then ``history.replay().save("training.html")`` (the page the demo's ``--replay`` writes):
+  its build time and its size.
+
+Ratios are medians over the rounds of each round's ratio; the machine is shared, so
+single runs vary. Not part of the test suite: timings are reported, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+SETUP = """
+import time
+from micrograd_like import demo
+from micrograd_like.nn import MLP
+from micrograd_like.optim import SGD
+from micrograd_like.train import fit
+
+splits = demo.split(0)
+
+def run(**options):
+    model = MLP(2, [16, 16, 1], seed=0)
+    start, cpu = time.perf_counter(), time.process_time()
+    history = fit(model, *splits["train"], loss="hinge", l2=1e-4,
+                  optimizer=SGD(model.parameters(), lr=0.1, momentum=0.9), epochs=30, batch_size=16,
+                  validation_data=splits["validation"], progress=False, seed=0, **options)
+    return time.process_time() - cpu, time.perf_counter() - start, history
+"""
+
+
+def turns(run, option: str, rounds: int) -> dict:  # type: ignore[no-untyped-def]
+    """Plain and ``option=True`` runs in turns, after one warm-up of each: their CPU and wall times, and ratios.
+
+    The process's CPU time is the measure that matters on a shared machine: the wall time
+    also counts the time other programs held the cores.
+    """
+    run()
+    run(**{option: True})
+    plain, other = [], []
+    for _ in range(rounds):
+        plain.append(run()[:2])
+        other.append(run(**{option: True})[:2])
+    result = {"plain_cpu_s": [p[0] for p in plain], "plain_wall_s": [p[1] for p in plain]}
+    for k, what in enumerate(("cpu", "wall")):
+        result[f"ratio_{what}"] = statistics.median(o[k] / p[k] for o, p in zip(other, plain))
+    return result
+
+
+def in_process(rounds: int) -> tuple[dict, object]:
+    namespace: dict = {}
+    exec(SETUP, namespace)
+    result = turns(namespace["run"], "record", rounds)
+    return result, namespace["run"](record=True)[2]
+
+
+def in_kernel(rounds: int) -> dict:
+    """The live view's cost measured inside a Jupyter kernel, whose displays nbclient receives."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    code = SETUP + "\nimport json\n" + _source_of_turns() + f"\nprint(json.dumps(turns(run, 'live', {rounds})))\n"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    NotebookClient(nb, timeout=600, kernel_name="python3").execute()
+    printed = [o["text"] for o in nb.cells[0].outputs if o.get("name") == "stdout"]
+    result = json.loads(printed[-1].strip().splitlines()[-1])
+    result["displays"] = sum(1 for o in nb.cells[0].outputs if o.get("output_type") == "display_data")
+    return result
+
+
+def _source_of_turns() -> str:
+    import inspect
+
+    return "import statistics\n" + inspect.getsource(turns)
+
+
+def report(what: str, result: dict, rounds: int) -> None:
+    print(f"{what}: {result['ratio_cpu']:.3f} x the plain training's CPU time, {result['ratio_wall']:.3f} x its "
+          f"wall time (medians of {rounds} rounds; plain: {min(result['plain_cpu_s']):.2f} s CPU, "
+          f"{min(result['plain_wall_s']):.2f} s wall)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--no-live", action="store_true", help="skip the measurement in a Jupyter kernel")
+    args = parser.parse_args()
+    record, history = in_process(args.rounds)
+    report("record=True in this process", record, args.rounds)
+    if not args.no_live:
+        report("live=True in a Jupyter kernel", in_kernel(args.rounds), args.rounds)
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "training.html")
+        builds = []
+        for _ in range(3):
+            start = time.perf_counter()
+            history.replay().save(path)  # type: ignore[attr-defined]
+            builds.append(time.perf_counter() - start)
+        size = os.path.getsize(path)
+    print(f"replay page of {len(history.loss) + 1} frames: {size / 1e6:.2f} MB, "  # type: ignore[attr-defined]
+          f"built in {min(builds):.2f} s (fastest of 3; median {statistics.median(builds):.2f} s)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
