@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import base64
 import functools
+import html
 import math
 import os
+import re
 import struct
 import warnings
 import zlib
@@ -501,10 +503,10 @@ def frame_svg(rec: Recording, k: int, panels: _Panels, use: Callable[[str, str],
             f'<rect width="{width}" height="{height}" fill="white"/>{"".join(parts)}</svg>')
 
 
-def caption(rec: Recording, k: int) -> str:
-    """The frame's caption: the epoch, the training loss and accuracy, and the validation ones."""
+def caption(rec: Recording, k: int, last: int | None = None) -> str:
+    """The frame's caption: the epoch (of ``last``, the last recorded by default), the losses and accuracies."""
     f = rec.frames[k]
-    last = rec.frames[-1].epoch
+    last = rec.frames[-1].epoch if last is None else last
 
     def scores(loss: float | None, acc: float | None) -> str:
         return f"loss {_fmt(loss) if loss is not None else '-'}" + (f", accuracy {acc:.1%}" if acc is not None else "")
@@ -592,7 +594,8 @@ class Replay:
         panels = _panels(self.recording)
         images = []
         for k, text in enumerate(self.captions):
-            svg = frame_svg(self.recording, k, panels)
+            svg = re.sub(r'width="100%" style="max-width:(\d+)px;height:auto" data-width="\d+" data-height="(\d+)"',
+                         r'width="\1" height="\2"', frame_svg(self.recording, k, panels), count=1)  # cairo wants a size
             png = cairosvg.svg2png(bytestring=svg.encode("utf-8"), output_width=width, background_color="white")
             images.append(caption_image(text, Image.open(BytesIO(png)), width))
         return write_gif(path, images, self.seconds if seconds is None else seconds)
@@ -618,7 +621,7 @@ class LiveView:
         self._weight_top = max([self._weight_top] + [abs(w) for la in last.weights or [] for n in la for w in n])
         panels = _panels(rec, self._weight_top or 1.0, self._still)
         svg = frame_svg(rec, k, panels)
-        text = "".join(f"<div>{line}</div>" for line in caption(rec, k).split("\n"))
+        text = "".join(f"<div>{html.escape(line)}</div>" for line in caption(rec, k, rec.epochs_planned).split("\n"))
         self._handle.update(self._html(
             '<div class="mgl-live" style="font-family:Helvetica,Arial,sans-serif">'
             f'<div style="font-family:Menlo,Consolas,monospace;font-size:13px;margin-bottom:.3em">{text}</div>'
