@@ -520,6 +520,24 @@ def caption(rec: Recording, k: int, last: int | None = None) -> str:
 
 # ---- the replay and the live view
 
+def check_replay_path(path: str | None) -> str | None:
+    """None if ``path`` (the --replay option) names an .html or .gif file in an existing folder, else why not."""
+    if path is None:
+        return None
+    if os.path.splitext(path)[1].lower() not in (".html", ".htm", ".gif"):
+        return f"--replay {path!r}: give a file ending in .html or .gif, e.g. --replay training.html"
+    folder = os.path.dirname(path) or "."
+    if not os.path.isdir(folder):
+        return f"--replay {path!r}: the folder {folder!r} does not exist"
+    if path.lower().endswith(".gif"):
+        try:
+            gif_modules()
+        except ImportError as e:
+            return f"--replay {path!r}: {e}"
+    return None
+
+
+
 class Replay:
     """A recorded training run as frames, one per epoch, in the shared kernel-free player.
 

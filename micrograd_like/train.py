@@ -236,6 +236,9 @@ def fit(
     ):
         raise ValueError(f"fit: batch_size must be a positive int, or None for all the data in one batch, "
                          f"got {batch_size!r}")
+    for name, flag in (("live", live), ("record", record)):
+        if not isinstance(flag, bool):
+            raise TypeError(f"fit: {name} must be True or False, got {flag!r}")
     _check_data(X, y, "")
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
