@@ -277,8 +277,10 @@ def _cell(value: float, classes: int, argmax: bool) -> tuple[int, float]:
     """(class, strength in [0, 1]) of a grid value (see EpochRecord.grid)."""
     if argmax:
         k = int(value)
-        return k, (value - k - 1 / classes) / (1 - 1 / classes)
-    return int(value > 0), math.tanh(abs(value))
+        strength = (value - k - 1 / classes) / (1 - 1 / classes)
+    else:
+        k, strength = int(value > 0), math.tanh(abs(value))
+    return k, round(strength * 8) / 8  # eight shades per class: the eye sees no more, and the PNG stays small
 
 
 def _boundary_image(rec: Recording, grid: Sequence[float]) -> str:
@@ -304,7 +306,7 @@ def _contour(grid: Sequence[float], n: int, size: float) -> str:
                     cross.append(((xa + t * (xb - xa) + 0.5) * cell, (ya + t * (yb - ya) + 0.5) * cell))
             for k in range(0, len(cross) - 1, 2):  # a saddle cell has two segments
                 (pa, qa), (pb, qb) = cross[k], cross[k + 1]
-                d.append(f"M{pa:.1f} {qa:.1f}L{pb:.1f} {qb:.1f}")
+                d.append(f"M{pa:.0f} {qa:.0f}L{pb:.0f} {qb:.0f}")  # a unit is about a pixel
     return "".join(d)
 
 
@@ -341,14 +343,14 @@ def _key_svg(rec: Recording) -> str:
     return f'<g font-size="12" fill="#1a202c">{line}{marks}</g>'
 
 
-def _boundary_panel(rec: Recording, frame: EpochRecord, static: str) -> str:
+def _boundary_panel(rec: Recording, frame: EpochRecord, points: str) -> str:
     """The decision boundary of this epoch (background and zero line) under the shared points."""
     if frame.grid is None:
         return ""
     line = "" if rec.argmax else _contour(frame.grid, rec.resolution, _PANEL)
     return (f'<image href="{_boundary_image(rec, frame.grid)}" width="{_PANEL}" height="{_PANEL}" '
             'preserveAspectRatio="none"/>'
-            + (f'<path d="{line}" fill="none" stroke="#1a202c" stroke-width="1.5"/>' if line else "") + static)
+            + (f'<path d="{line}" fill="none" stroke="#1a202c" stroke-width="1.5"/>' if line else "") + points)
 
 
 def _loss_range(rec: Recording) -> float:
@@ -435,34 +437,48 @@ def _network_panel(rec: Recording, frame: EpochRecord, top: float) -> str:
             for w, line in zip(weights, neuron_lines):
                 pen = f"{float(_weight_pen(w, top)):.1f}"
                 pens.setdefault((_POS if w >= 0 else _NEG, pen), []).append(line)
-    edges = "".join(f'<path d="{"".join(d)}" stroke="{c}" stroke-width="{p}" stroke-opacity="0.75"/>'
-                    for (c, p), d in sorted(pens.items()))
+    edges = "".join(f'<g stroke="{colour}">' + "".join(f'<path d="{"".join(d)}" stroke-width="{p}"/>'
+                                                      for (c, p), d in sorted(pens.items()) if c == colour) + "</g>"
+                    for colour in (_POS, _NEG))
     btop = max((abs(b) for layer in frame.biases for b in layer), default=0.0) or 1.0
     nodes = [f'<circle cx="{x:.0f}" cy="{y:.0f}" r="{radius:.1f}" fill="#e2e8f0"/>' for x, y in pos[0]]
     for li, biases in enumerate(frame.biases):
         for (x, y), b in zip(pos[li + 1], biases):
             r, g, bl = _tint(_POS if b >= 0 else _NEG, abs(b) / btop)
-            fill = f"#{r:02x}{g:02x}{bl:02x}"
-            nodes.append(f'<circle cx="{x:.0f}" cy="{y:.0f}" r="{radius:.1f}" fill="{fill}"/>')
-    labels = "".join(f'<text x="{col[0][0]:.0f}" y="{_PANEL + 2}" text-anchor="middle">'
-                     f'{"input" if act == "input" else act}</text>'
+            nodes.append(f'<circle cx="{x:.0f}" cy="{y:.0f}" r="{radius:.1f}" fill="#{r:02x}{g:02x}{bl:02x}"/>')
+    return (f'<g fill="none" stroke-opacity="0.75">{edges}</g>'
+            f'<g stroke="#4a5568" stroke-width="0.8">{"".join(nodes)}</g>')
+
+
+def _network_key(rec: Recording, top: float) -> str:
+    """The network panel's texts: each layer's activation under its column, and what colour and width mean."""
+    if rec.layers is None:
+        return ""
+    pos = _network_layout(rec.layers)
+    labels = "".join(f'<text x="{col[0][0]:.0f}" y="{_PANEL + 2}" text-anchor="middle">{act}</text>'
                      for col, (_, act) in zip(pos, rec.layers))
     legend = (f'<text x="0" y="{_PANEL + 18}">blue +, red -, thickness |w| (max {_fmt(top)})</text>'
               f'<text x="0" y="{_PANEL + 33}">fill: the bias of the neuron</text>')
-    return (f'<g fill="none">{edges}</g><g stroke="#4a5568" stroke-width="0.8">{"".join(nodes)}</g>'
-            f'<g font-size="12" fill="#1a202c">{labels}{legend}</g>')
+    return f'<g font-size="12" fill="#1a202c">{labels}{legend}</g>'
+
+
+def _titles(titles: Sequence[str]) -> str:
+    return "".join(f'<text x="{_panel_x(i, t)}" y="16" font-size="14" font-weight="bold" fill="#1a202c">{t}</text>'
+                   for i, t in enumerate(titles))
+
+
+def _panel_x(i: int, title: str) -> int:
+    return _GAP + i * (_PANEL + 2 * _GAP) + (_GAP if title == "loss" else 0)  # room for the loss axis's numbers
 
 
 @dataclass
 class _Panels:
-    """The frame-independent pieces of a recording's pictures, computed once."""
+    """The frame-independent pieces of a recording's pictures, computed once; ``pieces`` may be shared by <use>."""
 
     titles: list[str]
     loss_top: float
     weight_top: float
-    points: str
-    loss_axes: str
-    keys: str
+    pieces: dict[str, str]
 
 
 def _panels(rec: Recording, weight_top: float | None = None, still: dict[str, str] | None = None) -> _Panels:
@@ -474,30 +490,32 @@ def _panels(rec: Recording, weight_top: float | None = None, still: dict[str, st
     if rec.layers is not None:
         titles.append("network")
     top = _loss_range(rec)
+    wtop = weight_top or _weight_top(rec)
     still = {} if still is None else still
     if "points" not in still:
         still.update(points=_points_svg(rec), keys=_key_svg(rec)) if rec.bounds else still.update(points="", keys="")
-    points, keys = still["points"], still["keys"]
-    return _Panels(titles, top, weight_top or _weight_top(rec), points, _loss_static(rec, top), keys)
+    pieces = dict(still, axes=_loss_static(rec, top), netkey=_network_key(rec, wtop), titles=_titles(titles))
+    return _Panels(titles, top, wtop, pieces)
 
 
-def frame_svg(rec: Recording, k: int, panels: _Panels, use: Callable[[str, str], str] | None = None) -> str:
-    """Frame ``k`` as one SVG of its panels. ``use(name, svg)`` may turn a shared piece into a ``<use>``."""
+def frame_svg(rec: Recording, k: int, panels: _Panels, use: Callable[[str], str] | None = None) -> str:
+    """Frame ``k`` as one SVG of its panels. ``use(name)`` may draw a shared piece with a ``<use>``."""
     frame = rec.frames[k]
-    share = use or (lambda name, svg: svg)
+
+    def share(name: str) -> str:
+        return use(name) if use is not None and panels.pieces[name] else panels.pieces[name]
+
     bodies = {
-        "decision boundary": _boundary_panel(rec, frame, share("points", panels.points))
-        + f'<g transform="translate(0 {_PANEL + 18})">{share("keys", panels.keys)}</g>',
-        "loss": _loss_panel(rec, k, panels.loss_top, share("axes", panels.loss_axes)),
-        "network": _network_panel(rec, frame, panels.weight_top),
+        "decision boundary": _boundary_panel(rec, frame, share("points"))
+        + f'<g transform="translate(0 {_PANEL + 18})">{share("keys")}</g>',
+        "loss": _loss_panel(rec, k, panels.loss_top, share("axes")),
+        "network": _network_panel(rec, frame, panels.weight_top) + share("netkey"),
     }
     width = len(panels.titles) * (_PANEL + 2 * _GAP) + _GAP
     height = _TOP + _PANEL + 50
-    parts = []
+    parts = [share("titles")]
     for i, title in enumerate(panels.titles):
-        x = _GAP + i * (_PANEL + 2 * _GAP) + (_GAP if title == "loss" else 0)
-        parts.append(f'<text x="{x}" y="16" font-size="14" font-weight="bold" fill="#1a202c">{title}</text>'
-                     f'<g transform="translate({x} {_TOP})">{bodies[title]}</g>')
+        parts.append(f'<g transform="translate({_panel_x(i, title)} {_TOP})">{bodies[title]}</g>')
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" '
             f'style="max-width:{width}px;height:auto" data-width="{width}" data-height="{height}" {_FONT}>'
             f'<rect width="{width}" height="{height}" fill="white"/>{"".join(parts)}</svg>')
@@ -577,13 +595,12 @@ class Replay:
         rec, captions = self.recording, self.captions
         pid = player_id("mglrp", captions)
         panels = _panels(rec)
-        pieces = {"points": panels.points, "axes": panels.loss_axes, "keys": panels.keys}
         shared = ('<svg width="0" height="0" style="position:absolute" aria-hidden="true" focusable="false"><defs>'
-                  + "".join(f'<g id="{pid}-{name}">{svg}</g>' for name, svg in pieces.items() if svg)
+                  + "".join(f'<g id="{pid}-{name}">{svg}</g>' for name, svg in panels.pieces.items() if svg)
                   + "</defs></svg>")
 
-        def use(name: str, svg: str) -> str:
-            return f'<use href="#{pid}-{name}"/>' if svg else ""
+        def use(name: str) -> str:
+            return f'<use href="#{pid}-{name}"/>'
 
         bodies = [frame_svg(rec, k, panels, use) for k in range(len(self))]
         return player_html(pid, captions, bodies, kind="replay", word="epoch", link=self.link, shared=shared,
@@ -601,6 +618,14 @@ class Replay:
         with open(path, "w", encoding="utf-8") as f:
             f.write(self.html(standalone=True))
         return path
+
+    def svg(self, k: int = -1) -> str:
+        """Frame ``k`` (the last by default) as one standalone SVG picture, e.g. for ``IPython.display.SVG``."""
+        if not -len(self) <= k < len(self):
+            raise IndexError(f"Replay.svg: frame {k} of a replay of {len(self)} frames (0 to {len(self) - 1})")
+        svg = frame_svg(self.recording, k % len(self), _panels(self.recording))
+        return re.sub(r' style="max-width:(\d+)px;height:auto" data-width="\d+" data-height="\d+"',
+                      r' style="max-width:\1px;height:auto"', svg, count=1)
 
     def to_gif(self, path: str | os.PathLike[str], seconds: float | None = None, width: int = 960) -> str:
         """An animated GIF of the frames, each with its caption, ``width`` pixels wide. Needs the ``gif`` extra."""

@@ -149,8 +149,7 @@ def test_models_that_are_not_a_2d_mlp_record_the_losses_only():
     h = fit(Line(), X, y, loss="mse", epochs=3, progress=False, record=True, lr=0.02)
     rec = h.recording
     assert rec.bounds is None and rec.layers is None and rec.frames[-1].grid is None
-    page = h.replay().html()
-    svg = re.search(r"<figure.*?</figure>", page, re.DOTALL).group(0)
+    svg = h.replay().svg()
     assert ">loss</text>" in svg and "decision boundary" not in svg and ">network</text>" not in svg
 
 
@@ -187,7 +186,8 @@ def test_frame_svg_draws_every_weight_with_the_network_pens(demo_run):
     rec = recorded.recording
     panels = replay._panels(rec)
     svg = replay.frame_svg(rec, 30, panels)
-    edges = re.findall(r'<path d="([^"]*)" stroke="(#[0-9a-f]{6})" stroke-width="([\d.]+)" stroke-opacity', svg)
+    edges = [(d, colour, pen) for colour, group in re.findall(r'<g stroke="(#[0-9a-f]{6})">(.*?)</g>', svg)
+             for d, pen in re.findall(r'<path d="([^"]*)" stroke-width="([\d.]+)"/>', group)]
     weights = [w for la in rec.frames[30].weights for n in la for w in n]
     assert sum(d.count("M") for d, _, _ in edges) == len(weights) == 2 * 16 + 16 * 16 + 16
     blue = sum(d.count("M") for d, c, _ in edges if c == "#2b6cb0")
@@ -350,17 +350,14 @@ def test_browser_plays_steps_and_follows_the_address(browser, tmp_path, demo_run
     page.wait_for_function("location.hash === '#epoch=30'")
     page.wait_for_function("!document.querySelector('.mgl-replay').hasAttribute('data-playing')")
     assert head(page) == caps[30]
-    # every text inside the picture is at least 9 px tall at an 1100 px page
-    sizes = page.evaluate("""() => Array.from(document.querySelectorAll('.mgl-frame:not([hidden]) svg text'))
-        .map(t => t.getBoundingClientRect().height).filter(h => h > 0)""")
-    assert len(sizes) > 5 and min(sizes) >= 9
-    # the texts the frames share are drawn through <use>: their font size times the picture's scale
-    shared = page.evaluate("""() => {
-        const svg = document.querySelector('.mgl-frame:not([hidden]) svg');
+    # every text of the picture, drawn in the frame or through <use>, is at least 9 px at an 1100 px page
+    sizes = page.evaluate("""() => {
+        const box = document.querySelector('.mgl-replay');
+        const svg = box.querySelector('.mgl-frame:not([hidden]) svg');
         const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
-        return Array.from(document.querySelectorAll('defs [font-size]'))
-            .map(g => parseFloat(g.getAttribute('font-size')) * scale); }""")
-    assert len(shared) >= 2 and min(shared) >= 9
+        return Array.from(box.querySelectorAll('text')).filter(t => t.closest('defs') || !t.closest('[hidden]'))
+            .map(t => parseFloat(getComputedStyle(t).fontSize) * scale); }""")
+    assert len(sizes) > 15 and min(sizes) >= 9
     assert errors == []
     page.close()
 
@@ -432,3 +429,14 @@ def test_live_view_needs_no_display_outside_ipython(monkeypatch):
     monkeypatch.setitem(sys.modules, "IPython", None)
     assert replay.live_view() is None
     assert math.isclose(replay._top_probability([0.0, 0.0]), 0.5)
+
+
+def test_svg_of_one_frame_is_a_standalone_picture():
+    _, h, _ = small_run(epochs=2)
+    r = h.replay()
+    last = r.svg()
+    assert last == r.svg(2) != r.svg(0)
+    assert last.startswith('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ') and "<use" not in last
+    assert ">decision boundary</text>" in last and "data-width" not in last
+    with pytest.raises(IndexError, match="frame 3 of a replay of 3 frames"):
+        r.svg(3)
