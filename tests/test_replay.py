@@ -61,8 +61,11 @@ def test_float_forward_is_the_models_forward_for_every_activation(activation):
     points = [(-2.0, 1.5), (0.3, -0.7), (1.1, 0.2), (0.0, 0.0), (40.0, -35.0)]
     for p in points:
         assert fast(p) == pytest.approx(model(list(p)).data, rel=1e-12, abs=1e-12)
-    xs, ys = [-1.0, 0.5, 2.0], [1.0, -0.25]
-    assert fast.grid(xs, ys) == pytest.approx([fast((x, y)) for y in ys for x in xs], rel=1e-12, abs=1e-12)
+    xs, ys = [-1.0, 0.5, 2.0, 40.0], [1.0, -0.25, -35.0]
+    one_by_one = [fast((x, y)) for y in ys for x in xs]
+    assert fast.grid(xs, ys, use_numpy=False) == pytest.approx(one_by_one, rel=1e-12, abs=1e-12)
+    pytest.importorskip("numpy")
+    assert fast.grid(xs, ys) == pytest.approx(one_by_one, rel=1e-12, abs=1e-12)
 
 
 def test_float_forward_of_several_outputs_and_softmax():
@@ -72,6 +75,11 @@ def test_float_forward_of_several_outputs_and_softmax():
     assert FloatMLP(model)(p) == pytest.approx([v.data for v in model(p)])
     assert FloatMLP(soft)(p) == pytest.approx([v.data for v in soft(p)])
     assert sum(FloatMLP(soft)(p)) == pytest.approx(1.0)
+    for net in (model, soft):
+        fast = FloatMLP(net)
+        grids = [fast.grid([0.7, 2.0], [-1.2, 0.0], use_numpy=flag) for flag in (False, True)]
+        assert grids[0][0] == pytest.approx(fast(p)) and len(grids[0]) == 4
+        assert all(g == pytest.approx(h, rel=1e-12) for g, h in zip(*grids))
 
 
 # ---- what fit keeps
@@ -440,3 +448,12 @@ def test_svg_of_one_frame_is_a_standalone_picture():
     assert ">decision boundary</text>" in last and "data-width" not in last
     with pytest.raises(IndexError, match="frame 3 of a replay of 3 frames"):
         r.svg(3)
+
+
+def test_a_large_data_set_draws_at_most_400_training_points():
+    X, y = data.make_moons(1000, noise=0.1, seed=0)
+    h = fit(MLP(2, [2, 1], seed=0), X[:900], data.to_signs(y[:900]), loss="hinge", epochs=1, progress=False,
+            record=True, validation_data=(X[900:], data.to_signs(y[900:])))
+    rec = h.recording
+    assert len(rec.points) == 400 and len(rec.val_points) == 100
+    assert rec.points[0][:2] == tuple(X[0]) and rec.points[1][:2] == tuple(X[2])  # every 900/400-th point

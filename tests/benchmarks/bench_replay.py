@@ -6,8 +6,8 @@ The demo's training (MLP(2, [16, 16, 1]) on 120 moons points, hinge + 1e-4 L2, S
 momentum, batches of 16, 30 epochs, 40 validation points) is timed:
 
 - in this process, plain and with ``record=True``, in turns, ``--rounds`` times each;
-- in a Jupyter kernel (nbclient runs one cell), plain and with ``live=True``, in turns: the
-  live view's drawing and the messages that carry it to the notebook are what is measured;
+- in a Jupyter kernel (nbclient runs one cell), plain, with ``record=True`` and with ``live=True``,
+  in turns: the live view's drawing and the messages that carry it to the notebook are measured;
 - then ``history.replay().save("training.html")`` (the page the demo's ``--replay`` writes):
   its build time and its size.
 
@@ -44,28 +44,31 @@ def run(**options):
 """
 
 
-def turns(run, option: str, rounds: int) -> dict:  # type: ignore[no-untyped-def]
-    """Plain and ``option=True`` runs in turns, after one warm-up of each: their CPU and wall times, and ratios.
+def turns(run, options: list, rounds: int) -> dict:  # type: ignore[no-untyped-def]
+    """Plain runs and a run with each of ``options`` set, in turns, after a warm-up of each: times and ratios.
 
     The process's CPU time is the measure that matters on a shared machine: the wall time
     also counts the time other programs held the cores.
     """
-    run()
-    run(**{option: True})
-    plain, other = [], []
+    kinds = [None] + list(options)
+    for kind in kinds:
+        run(**({kind: True} if kind else {}))
+    times: dict = {kind or "plain": [] for kind in kinds}
     for _ in range(rounds):
-        plain.append(run()[:2])
-        other.append(run(**{option: True})[:2])
-    result = {"plain_cpu_s": [p[0] for p in plain], "plain_wall_s": [p[1] for p in plain]}
-    for k, what in enumerate(("cpu", "wall")):
-        result[f"ratio_{what}"] = statistics.median(o[k] / p[k] for o, p in zip(other, plain))
+        for kind in kinds:
+            times[kind or "plain"].append(run(**({kind: True} if kind else {}))[:2])
+    result = {"plain_cpu_s": [t[0] for t in times["plain"]], "plain_wall_s": [t[1] for t in times["plain"]]}
+    for kind in options:
+        for k, what in enumerate(("cpu", "wall")):
+            result[f"{kind}_ratio_{what}"] = statistics.median(
+                o[k] / p[k] for o, p in zip(times[kind], times["plain"]))
     return result
 
 
 def in_process(rounds: int) -> tuple[dict, object]:
     namespace: dict = {}
     exec(SETUP, namespace)
-    result = turns(namespace["run"], "record", rounds)
+    result = turns(namespace["run"], ["record"], rounds)
     return result, namespace["run"](record=True)[2]
 
 
@@ -74,7 +77,8 @@ def in_kernel(rounds: int) -> dict:
     import nbformat
     from nbclient import NotebookClient
 
-    code = SETUP + "\nimport json\n" + _source_of_turns() + f"\nprint(json.dumps(turns(run, 'live', {rounds})))\n"
+    code = (SETUP + "\nimport json\n" + _source_of_turns()
+            + f"\nprint(json.dumps(turns(run, ['record', 'live'], {rounds})))\n")
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
     NotebookClient(nb, timeout=600, kernel_name="python3").execute()
     printed = [o["text"] for o in nb.cells[0].outputs if o.get("name") == "stdout"]
@@ -89,10 +93,12 @@ def _source_of_turns() -> str:
     return "import statistics\n" + inspect.getsource(turns)
 
 
-def report(what: str, result: dict, rounds: int) -> None:
-    print(f"{what}: {result['ratio_cpu']:.3f} x the plain training's CPU time, {result['ratio_wall']:.3f} x its "
-          f"wall time (medians of {rounds} rounds; plain: {min(result['plain_cpu_s']):.2f} s CPU, "
-          f"{min(result['plain_wall_s']):.2f} s wall)")
+def report(where: str, result: dict, options: list, rounds: int) -> None:
+    print(f"{where} (medians of {rounds} rounds; plain training: {min(result['plain_cpu_s']):.2f} s CPU, "
+          f"{min(result['plain_wall_s']):.2f} s wall at best):")
+    for kind in options:
+        print(f"  {kind}=True: {result[kind + '_ratio_cpu']:.3f} x the plain training's CPU time, "
+              f"{result[kind + '_ratio_wall']:.3f} x its wall time")
 
 
 def main() -> None:
@@ -101,9 +107,9 @@ def main() -> None:
     parser.add_argument("--no-live", action="store_true", help="skip the measurement in a Jupyter kernel")
     args = parser.parse_args()
     record, history = in_process(args.rounds)
-    report("record=True in this process", record, args.rounds)
+    report("in this process", record, ["record"], args.rounds)
     if not args.no_live:
-        report("live=True in a Jupyter kernel", in_kernel(args.rounds), args.rounds)
+        report("in a Jupyter kernel", in_kernel(args.rounds), ["record", "live"], args.rounds)
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "training.html")
         builds = []
