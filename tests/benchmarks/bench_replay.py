@@ -87,6 +87,48 @@ def in_kernel(rounds: int) -> dict:
     return result
 
 
+SHARE = """
+from micrograd_like import replay
+
+spent = {"record": 0.0, "live": 0.0}
+
+
+def timed(kind, function):
+    def wrapper(*args, **kwargs):
+        start = time.process_time()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            spent[kind] += time.process_time() - start
+    return wrapper
+
+
+# the recorder's work (epoch 0's evaluation and every epoch's grid and weights) and the live view's
+# drawing and publishing, each timed where it happens
+replay.start_recording = timed("record", replay.start_recording)
+replay.Recorder._grid = timed("record", replay.Recorder._grid)
+replay.LiveView.update = timed("live", replay.LiveView.update)
+run(live=True)
+spent.update(record=0.0, live=0.0)
+total = 0.0
+for _ in range(ROUNDS):
+    total += run(live=True)[0]
+print(json.dumps({"total": total, "record": spent["record"], "live": spent["live"]}))
+"""
+
+
+def in_kernel_share(rounds: int) -> dict:
+    """The CPU time the recorder and the live view take inside live trainings, timed where they run."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    code = SETUP + "\nimport json\nROUNDS = " + str(rounds) + "\n" + SHARE
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    NotebookClient(nb, timeout=600, kernel_name="python3").execute()
+    printed = [o["text"] for o in nb.cells[0].outputs if o.get("name") == "stdout"]
+    return json.loads(printed[-1].strip().splitlines()[-1])
+
+
 def _source_of_turns() -> str:
     import inspect
 
@@ -110,6 +152,12 @@ def main() -> None:
     report("in this process", record, ["record"], args.rounds)
     if not args.no_live:
         report("in a Jupyter kernel", in_kernel(args.rounds), ["record", "live"], args.rounds)
+        share = in_kernel_share(args.rounds)
+        plain = share["total"] - share["record"] - share["live"]
+        print(f"  timed where it runs, in {args.rounds} live trainings: recording {share['record']:.2f} s "
+              f"({share['record'] / plain:.1%} of the training's own {plain:.2f} s CPU), live view "
+              f"{share['live']:.2f} s ({share['live'] / plain:.1%}): together "
+              f"{(share['record'] + share['live']) / plain:.1%}")
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "training.html")
         builds = []
