@@ -187,3 +187,22 @@ def test_browser_without_javascript_shows_the_fallback_frames_with_captions(brow
     assert [visible.nth(i).inner_text() for i in range(visible.count())] == [captions[i] for i in (0, 2, 5)]
     assert page.locator(".mgl-controls:visible").count() == 0
     context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.graphviz
+def test_browser_a_flipbook_corrects_an_out_of_range_step_in_the_address(browser, tmp_path):
+    import micrograd_like as mg
+    from micrograd_like.flipbook import flipbook
+
+    x, w = mg.Value(2.0, "x"), mg.Value(-3.0, "w")
+    out = (x * w).tanh()
+    fb = flipbook(out)  # 3 frames: the seed and two steps
+    path = fb.save(tmp_path / "steps.html")
+    for fragment, shown_step in (("#step=5", 2), ("#step=abc", 0)):
+        page = browser.new_page(viewport={"width": 1000, "height": 700})
+        page.goto(f"file://{path}{fragment}")
+        assert page.locator(".mgl-flipbook").get_attribute("data-step") == str(shown_step)
+        assert page.evaluate("location.hash") == f"#step={shown_step}"
+        assert shown(page) == fb.frames[shown_step].caption.split("\n")[0]
+        page.close()
