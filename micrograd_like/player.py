@@ -10,7 +10,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["player_html", "player_id", "write_gif", "GIF_HINT"]
+__all__ = ["GIF_HINT", "caption_image", "check_link", "gif_modules", "html_or_gif", "player_html", "player_id",
+           "write_gif"]
 
 GIF_HINT = "writing a GIF needs Pillow and cairosvg: pip install 'micrograd_like[gif]'"
 _LINK = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")

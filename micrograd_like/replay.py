@@ -21,7 +21,7 @@ from .nn import MLP, Module
 from .player import caption_image, check_link, gif_modules, html_or_gif, player_html, player_id, write_gif
 from .viz import _NEG, _POS, _fmt, _weight_pen
 
-__all__ = ["EpochRecord", "Recording", "Replay", "LiveView"]
+__all__ = ["EpochRecord", "FloatMLP", "LiveView", "Recording", "Replay", "check_replay_path"]
 
 RESOLUTION = 16  # the boundary grid is 16 x 16: cheap enough to redraw every epoch, smooth once scaled up
 # class colours: orange for class 0 / the negative side, blue for class 1 / the positive side, as the
@@ -83,14 +83,17 @@ class FloatMLP:
     """
 
     def __init__(self, model: MLP) -> None:
-        self.layers: list[tuple[list[tuple[list[float], float]], str, Callable[[float], float]]] = []
-        self.slopes: list[float] = []
+        # per layer: (weights and bias of each neuron, the layer's activation or "mixed", each neuron's
+        # activation as a float function, each neuron's activation name and prelu slope)
+        self.layers: list[tuple[list[tuple[list[float], float]], str, list[Callable[[float], float]],
+                                list[tuple[str, float]]]] = []
         for layer in model.layers:
             neurons = [([w.data for w in n.w], n.b.data) for n in layer.neurons]
-            slope = layer.neurons[0].slope
-            name = layer.neurons[0].activation
-            self.layers.append((neurons, name, _float_activation(name, slope.data if slope is not None else 0.0)))
-            self.slopes.append(slope.data if slope is not None else 0.0)
+            kinds = [(n.activation, n.slope.data if n.slope is not None else 0.0) for n in layer.neurons]
+            names = {name for name, _ in kinds}
+            # a learner may give one neuron of a layer its own activation; prelu slopes are each neuron's own
+            kind = names.pop() if len(names) == 1 else "mixed"
+            self.layers.append((neurons, kind, [_float_activation(*k) for k in kinds], kinds))
         self.softmax = model.softmax
 
     def __call__(self, x: Sequence[float]) -> float | list[float]:
@@ -112,29 +115,34 @@ class FloatMLP:
                 pass
             else:
                 return self._grid_numpy(numpy, xs, ys)
-        neurons, name, act = self.layers[0]
+        neurons, kind, acts, _ = self.layers[0]
         cols = [[w[0] * x for w, _ in neurons] for x in xs]
         out = []
         for y in ys:
             row = [b + w[1] * y for w, b in neurons]
             for col in cols:
-                out.append(self._rest(_activate(list(map(add, row, col)), name, act), 1))
+                out.append(self._rest(_activate(list(map(add, row, col)), kind, acts), 1))
         return out
 
     def _grid_numpy(self, np: Any, xs: Sequence[float], ys: Sequence[float]) -> list[float | list[float]]:
         h = np.array([(x, y) for y in ys for x in xs], dtype=float)
-        for (neurons, name, _), slope in zip(self.layers, self.slopes):
+        for neurons, kind, _, kinds in self.layers:
             w = np.array([n[0] for n in neurons], dtype=float)
             b = np.array([n[1] for n in neurons], dtype=float)
-            h = _numpy_activation(np, name, h @ w.T + b, slope)
+            z = h @ w.T + b
+            if kind in ("mixed", "prelu"):
+                h = np.stack([_numpy_activation(np, name, z[:, j], slope) for j, (name, slope) in enumerate(kinds)],
+                             axis=1)
+            else:
+                h = _numpy_activation(np, kind, z, 0.0)
         if self.softmax:
             e = np.exp(h - h.max(axis=1, keepdims=True))
             h = e / e.sum(axis=1, keepdims=True)
         return h[:, 0].tolist() if h.shape[1] == 1 else h.tolist()
 
     def _rest(self, out: list[float], start: int) -> float | list[float]:
-        for neurons, name, act in self.layers[start:]:
-            out = _activate([b + sum(map(mul, w, out)) for w, b in neurons], name, act)
+        for neurons, kind, acts, _ in self.layers[start:]:
+            out = _activate([b + sum(map(mul, w, out)) for w, b in neurons], kind, acts)
         if self.softmax:
             top = max(out)
             exps = [math.exp(v - top) for v in out]
@@ -142,11 +150,11 @@ class FloatMLP:
         return out[0] if len(out) == 1 else out
 
 
-def _activate(zs: list[float], name: str, act: Callable[[float], float]) -> list[float]:
+def _activate(zs: list[float], kind: str, acts: Sequence[Callable[[float], float]]) -> list[float]:
     # relu and linear inline: a function call per neuron would double the cost of the grid
-    if name == "relu":
+    if kind == "relu":
         return [z if z > 0 else 0.0 for z in zs]
-    return zs if name == "linear" else list(map(act, zs))
+    return zs if kind == "linear" else [act(z) for act, z in zip(acts, zs)]
 
 
 def _numpy_activation(np: Any, name: str, z: Any, slope: float) -> Any:

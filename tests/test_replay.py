@@ -55,8 +55,8 @@ def test_float_forward_is_the_models_forward_for_every_activation(activation):
     model = MLP(2, [5, 4, 1], activation=activation, seed=3)
     if activation == "prelu":
         for layer in model.layers[:-1]:
-            for n in layer.neurons:
-                n.slope.data = 0.4  # a learned slope, not the initial 0.25
+            for j, n in enumerate(layer.neurons):
+                n.slope.data = 0.1 * j - 0.2  # learned slopes, each neuron its own
     fast = FloatMLP(model)
     points = [(-2.0, 1.5), (0.3, -0.7), (1.1, 0.2), (0.0, 0.0), (40.0, -35.0)]
     for p in points:
@@ -66,6 +66,19 @@ def test_float_forward_is_the_models_forward_for_every_activation(activation):
     assert fast.grid(xs, ys, use_numpy=False) == pytest.approx(one_by_one, rel=1e-12, abs=1e-12)
     pytest.importorskip("numpy")
     assert fast.grid(xs, ys) == pytest.approx(one_by_one, rel=1e-12, abs=1e-12)
+
+
+def test_float_forward_of_a_layer_whose_neurons_have_different_activations():
+    model = MLP(2, [4, 1], seed=2)
+    for n, name in zip(model.layers[0].neurons, ["tanh", "prelu", "step", "sigmoid"]):
+        n.activation = name
+    model.layers[0].neurons[1].slope.data = -0.3
+    fast = FloatMLP(model)
+    xs, ys = [-1.5, 0.2, 1.0], [0.7, -2.0]
+    expected = [model([x, y]).data for y in ys for x in xs]
+    assert fast.grid(xs, ys, use_numpy=False) == pytest.approx(expected, rel=1e-12)
+    pytest.importorskip("numpy")
+    assert fast.grid(xs, ys) == pytest.approx(expected, rel=1e-12)
 
 
 def test_float_forward_of_several_outputs_and_softmax():
