@@ -410,14 +410,41 @@ def _key_svg(rec: Recording) -> str:
     return f'<g font-size="12" fill="#1a202c">{line}{marks}</g>'
 
 
-def _boundary_panel(rec: Recording, frame: EpochRecord, points: str) -> str:
-    """The decision boundary of this epoch (background and zero line) under the shared points."""
+def _boundary_cells(rec: Recording, grid: Sequence[float]) -> str:
+    """The grid as vector cells, one path per shade (runs of equal cells merged along each row)."""
+    n, size = rec.resolution, _PANEL / rec.resolution
+    shades: dict[tuple[int, int, int], list[str]] = {}
+    cells = [_cell(v, rec.classes, rec.argmax) for v in grid]
+    for r in range(n):
+        c = 0
+        while c < n:
+            end = c
+            while end + 1 < n and cells[r * n + end + 1] == cells[r * n + c]:
+                end += 1
+            k, strength = cells[r * n + c]
+            shades.setdefault(_tint(CLASS_COLOURS[k % len(CLASS_COLOURS)], strength), []).append(
+                f"M{c * size:.1f} {r * size:.1f}h{(end - c + 1) * size:.1f}v{size:.1f}h-{(end - c + 1) * size:.1f}z")
+            c = end + 1
+    paths = "".join(f'<path d="{"".join(d)}" fill="#{red:02x}{green:02x}{blue:02x}"/>'
+                    for (red, green, blue), d in shades.items())
+    return f'<g shape-rendering="crispEdges">{paths}</g>'  # crisp: no seams between neighbouring cells
+
+
+def _boundary_panel(rec: Recording, frame: EpochRecord, points: str, vector: bool = False) -> str:
+    """The decision boundary of this epoch (background and zero line) under the shared points.
+
+    The background is a small PNG that the browser smooths as it scales it up, or with
+    ``vector`` cells: the live view uses those, since a replaced image is decoded before it
+    is drawn, and a redraw after every epoch would flash.
+    """
     if frame.grid is None:
         return ""
     line = "" if rec.argmax else _contour(frame.grid, rec.resolution, _PANEL)
-    return (f'<image href="{_boundary_image(rec, frame.grid)}" width="{_PANEL}" height="{_PANEL}" '
-            'preserveAspectRatio="none"/>'
-            + (f'<path d="{line}" fill="none" stroke="#1a202c" stroke-width="1.5"/>' if line else "") + points)
+    background = _boundary_cells(rec, frame.grid) if vector else (
+        f'<image href="{_boundary_image(rec, frame.grid)}" width="{_PANEL}" height="{_PANEL}" '
+        'preserveAspectRatio="none"/>')
+    return (background + (f'<path d="{line}" fill="none" stroke="#1a202c" stroke-width="1.5"/>' if line else "")
+            + points)
 
 
 def _loss_range(rec: Recording) -> float:
@@ -565,15 +592,17 @@ def _panels(rec: Recording, weight_top: float | None = None, still: dict[str, st
     return _Panels(titles, top, wtop, pieces)
 
 
-def frame_svg(rec: Recording, k: int, panels: _Panels, use: Callable[[str], str] | None = None) -> str:
-    """Frame ``k`` as one SVG of its panels. ``use(name)`` may draw a shared piece with a ``<use>``."""
+def frame_svg(rec: Recording, k: int, panels: _Panels, use: Callable[[str], str] | None = None,
+              vector: bool = False) -> str:
+    """Frame ``k`` as one SVG of its panels. ``use(name)`` may draw a shared piece with a ``<use>``;
+    ``vector`` draws the boundary's background as cells rather than an image (the live view)."""
     frame = rec.frames[k]
 
     def share(name: str) -> str:
         return use(name) if use is not None and panels.pieces[name] else panels.pieces[name]
 
     bodies = {
-        "decision boundary": _boundary_panel(rec, frame, share("points"))
+        "decision boundary": _boundary_panel(rec, frame, share("points"), vector)
         + f'<g transform="translate(0 {_PANEL + 18})">{share("keys")}</g>',
         "loss": _loss_panel(rec, k, panels.loss_top, share("axes")),
         "network": _network_panel(rec, frame, panels.weight_top) + share("netkey"),
@@ -730,7 +759,7 @@ class LiveView:
         # the thickest pen stands for the largest weight seen so far: one running scale, not one per epoch
         self._weight_top = max([self._weight_top] + [abs(w) for la in last.weights or [] for n in la for w in n])
         panels = _panels(rec, self._weight_top or 1.0, self._still)
-        svg = frame_svg(rec, k, panels)
+        svg = frame_svg(rec, k, panels, vector=True)
         text = "".join(f"<div>{html.escape(line)}</div>" for line in caption(rec, k, rec.epochs_planned).split("\n"))
         self._handle.update(self._html(
             '<div class="mgl-live" style="font-family:Helvetica,Arial,sans-serif">'

@@ -470,3 +470,17 @@ def test_a_large_data_set_draws_at_most_400_training_points():
     rec = h.recording
     assert len(rec.points) == 400 and len(rec.val_points) == 100
     assert rec.points[0][:2] == tuple(X[0]) and rec.points[1][:2] == tuple(X[2])  # every 900/400-th point
+
+
+def test_live_frames_draw_the_boundary_as_vector_cells_of_the_grids_shades():
+    rec = Recording(1, bounds=(0.0, 1.0, 0.0, 1.0), resolution=4)
+    grid = [2.0, 2.0, -2.0, -2.0] * 4  # left half positive: one run of each class per row
+    cells = replay._boundary_cells(rec, grid)
+    paths = re.findall(r'<path d="([^"]*)" fill="(#[0-9a-f]{6})"/>', cells)
+    assert len(paths) == 2 and all(d.count("M") == 4 for d, _ in paths)
+    blue = next(d for d, fill in paths if int(fill[5:7], 16) > int(fill[1:3], 16))
+    assert blue.startswith("M0.0 0.0h150.0v75.0h-150.0z")  # the left two cells of the top row, as one run
+    rec.frames.append(replay.EpochRecord(0, 1.0, grid=grid))
+    assert "<image" in replay.frame_svg(rec, 0, replay._panels(rec))
+    live = replay.frame_svg(rec, 0, replay._panels(rec), vector=True)
+    assert "<image" not in live and cells in live
