@@ -13,6 +13,7 @@ from . import functional as F
 from .engine import Value, no_grad
 from .nn import MLP, Neuron
 from .optim import SGD
+from .replay import check_replay_path
 from .train import History, fit
 
 # 200 points: 120 to train on, 40 to choose the epoch, 40 read once at the end
@@ -41,14 +42,18 @@ def split(seed: int = 0) -> dict[str, tuple[list, list]]:
     return {"train": (X_train, y_train), "validation": (X_val, y_val), "test": (X_test, y_test)}
 
 
-def train(epochs: int = 30, seed: int = 0, progress: bool = False) -> DemoRun:
-    """Train MLP(2, [16, 16, 1]), keep the epoch of best validation accuracy, then read the test set once."""
+def train(epochs: int = 30, seed: int = 0, progress: bool = False, record: bool = False) -> DemoRun:
+    """Train MLP(2, [16, 16, 1]), keep the epoch of best validation accuracy, then read the test set once.
+
+    ``record=True`` keeps every epoch for ``run.history.replay()``.
+    """
     splits = split(seed)
     model = MLP(2, [16, 16, 1], seed=seed)
     X_train, y_train = splits["train"]
     history = fit(model, X_train, y_train, loss="hinge", l2=1e-4,
                   optimizer=SGD(model.parameters(), lr=0.1, momentum=0.9), epochs=epochs, batch_size=16,
-                  validation_data=splits["validation"], keep_best=True, progress=progress, seed=seed)
+                  validation_data=splits["validation"], keep_best=True, progress=progress, seed=seed,
+                  record=record)
     X_test, y_test = splits["test"]
     with no_grad():
         test_accuracy = sum((model(x).data > 0) == (t > 0) for x, t in zip(X_test, y_test)) / len(X_test)
@@ -84,13 +89,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=".", help="folder for moons_boundary.png and neuron_graph.svg")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--replay", metavar="PAGE", help="also write the training replay to PAGE: training.html "
+                        "(one page, no kernel; PAGE#epoch=N opens epoch N) or training.gif")
     args = parser.parse_args(argv)
-    problem = check_out_folder(args.out)
+    problem = check_out_folder(args.out) or check_replay_path(args.replay)
     if problem:  # before training, so a typo costs nothing
         parser.error(problem)
 
     start = time.perf_counter()
-    run = train(args.epochs, args.seed, progress=not args.no_progress)
+    run = train(args.epochs, args.seed, progress=not args.no_progress, record=args.replay is not None)
     seconds = time.perf_counter() - start
     history = run.history
     n = {name: len(X) for name, (X, _) in run.splits.items()}
@@ -108,6 +115,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         _draw_boundary(run.model, X_all, y_all, os.path.join(args.out, "moons_boundary.png"))
         _draw_neuron(run.model, *run.splits["train"], os.path.join(args.out, "neuron_graph.svg"))
+        if args.replay is not None:
+            print(f"training replay ({len(history.loss) + 1} epochs, 0 = before training): "
+                  f"{history.replay().save(args.replay)}")
     except OSError as e:
         print(f"demo: cannot write the pictures: {one_line(e)}", file=sys.stderr)
         return 2

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import html
-import itertools
 import os
 import re
 from collections import Counter
@@ -13,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .engine import Value, _sends
+from .player import check_link, player_html, player_id
 from .trace import Step, _steps
 from .viz import _fmt, short_name  # numbers read the same in a caption as in the boxes
 
@@ -24,8 +23,6 @@ if TYPE_CHECKING:  # graphviz is imported lazily so that `import micrograd_like`
 __all__ = ["Flipbook", "Frame", "flipbook", "save_steps", "step_svgs", "stepper"]
 
 GIF_HINT = "writing a GIF needs Pillow and cairosvg: pip install 'micrograd_like[gif]'"
-_LINK = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
-_renders = itertools.count()  # numbers each rendering, so two copies on one page get distinct ids
 
 
 @dataclass(frozen=True)
@@ -52,9 +49,7 @@ class Flipbook:
     """
 
     def __init__(self, frames: Sequence[Frame], link: str | None = "step", title: str = "backprop") -> None:
-        if link is not None and not _LINK.match(link):
-            raise ValueError(f"flipbook: link must be a word like 'step' or 'neuron' (letters, digits, _ or -), "
-                             f"got {link!r}")
+        check_link(link, "flipbook")
         self.frames = list(frames)
         self.link = link
         self.title = title
@@ -69,45 +64,14 @@ class Flipbook:
         """The flipbook as an HTML fragment (or a whole page): frames, controls and a small script.
 
         Without JavaScript every frame shows, one under another with its caption; the
-        script hides all but the current one and adds the controls.
+        script (the player's, ``player.player_html``) hides all but the current one and adds the controls.
         """
-        digest = hashlib.sha1("".join(f.caption for f in self.frames).encode()).hexdigest()[:8]
-        fid = f"mglfb-{digest}-{next(_renders)}"
-        n = len(self.frames)
+        captions = [f.caption for f in self.frames]
+        fid = player_id("mglfb", captions)
         shared, svgs = _share(f"{fid}-", [f.svg for f in self.frames], [f.node_id for f in self.frames])
-        figures = []
-        for i, (f, svg) in enumerate(zip(self.frames, svgs)):
-            lines = "".join(f"<div>{html.escape(line)}</div>" for line in f.caption.split("\n"))
-            figures.append(f'<figure class="mgl-frame" data-step="{i}" data-node="{f.node_id}">'
-                           f'<figcaption>{lines}</figcaption>{svg}</figure>')
-        controls = (
-            '<div class="mgl-controls" hidden>'
-            '<button type="button" class="mgl-prev" aria-label="previous step">&#9664; previous</button>'
-            f'<input type="range" class="mgl-slider" min="0" max="{max(n - 1, 0)}" value="0" step="1" '
-            'aria-label="step">'
-            '<button type="button" class="mgl-next" aria-label="next step">next &#9654;</button>'
-            f'<span class="mgl-count">step 0 of {n - 1}</span></div>'
-        )
-        style = (
-            f"<style>#{fid}{{font-family:Helvetica,Arial,sans-serif;max-width:100%;outline:none}}"
-            f"#{fid} [hidden]{{display:none!important}}"
-            f"#{fid} .mgl-controls{{display:flex;gap:.5em;align-items:center;margin:.3em 0}}"
-            f"#{fid} .mgl-slider{{flex:1;max-width:24em}}"
-            f"#{fid} figure{{margin:.4em 0 1.2em 0}}"
-            f"#{fid} figcaption{{font-family:Menlo,Consolas,monospace;font-size:13px;line-height:1.45;"
-            "white-space:pre-wrap;margin-bottom:.3em}"
-            f"#{fid} figcaption div:first-child{{font-weight:bold}}"
-            f"#{fid}:focus-within{{box-shadow:0 0 0 2px #bee3f8}}</style>"
-        )
-        link = self.link or ""
-        body = (f'<div class="mgl-flipbook" id="{fid}" data-fb="{fid}" data-link="{link}" '
-                f'data-standalone="{int(standalone)}" tabindex="0">{style}{shared}{controls}{"".join(figures)}</div>'
-                f"<script>{_SCRIPT.replace('__ID__', fid)}</script>")
-        if not standalone:
-            return body
-        return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-                "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-                f"<title>{html.escape(self.title)}</title></head><body>\n{body}\n</body></html>\n")
+        return player_html(fid, captions, svgs, kind="flipbook", word="step", link=self.link, shared=shared,
+                           frame_attrs=[{"data-node": f.node_id} for f in self.frames], standalone=standalone,
+                           title=self.title)
 
     def _repr_html_(self) -> str:
         return self.html()
@@ -790,73 +754,3 @@ def _frame_image(frame: Frame, max_width: int) -> Any:
         image.paste(p, (0, top))
         top += p.height + 8
     return image
-
-
-_SCRIPT = r"""(function () {
-  var id = "__ID__", box = null, boxes = document.querySelectorAll('div.mgl-flipbook[data-fb="' + id + '"]');
-  for (var b = 0; b < boxes.length; b++) { if (!boxes[b].mglShow) { box = boxes[b]; break; } }
-  if (!box) return;
-  var frames = box.querySelectorAll(".mgl-frame"), n = frames.length, current = 0;
-  var slider = box.querySelector(".mgl-slider"), count = box.querySelector(".mgl-count");
-  var prev = box.querySelector(".mgl-prev"), next = box.querySelector(".mgl-next");
-  // the first flipbook on the page with a given link name owns that part of the address
-  var key = box.getAttribute("data-link"), owners = window.mglFlipbookLinks = window.mglFlipbookLinks || {};
-  if (key && owners[key] && owners[key] !== box && document.contains(owners[key])) key = "";
-  if (key) owners[key] = box;
-  function fromHash() {
-    if (!key) return null;
-    var v = new URLSearchParams(location.hash.slice(1)).get(key);
-    return v !== null && /^\d+$/.test(v) ? parseInt(v, 10) : null;
-  }
-  function show(i, follow) {
-    current = Math.max(0, Math.min(n - 1, i));
-    for (var k = 0; k < n; k++) frames[k].hidden = k !== current;
-    slider.value = current;
-    count.textContent = "step " + current + " of " + (n - 1);
-    prev.disabled = current === 0;
-    next.disabled = current === n - 1;
-    box.setAttribute("data-step", current);
-    if (follow && key) {
-      var p = new URLSearchParams(location.hash.slice(1));
-      p.set(key, current);
-      try { history.replaceState(history.state, "", "#" + p.toString()); } catch (e) { /* sandboxed frame */ }
-    }
-  }
-  box.mglShow = function (i) { show(i, true); };
-  box.mglStep = function (d) { show(current + d, true); };
-  prev.addEventListener("click", function () { box.mglStep(-1); });
-  next.addEventListener("click", function () { box.mglStep(1); });
-  slider.addEventListener("input", function () { show(parseInt(slider.value, 10), true); });
-  function keyStep(e) {
-    if (e.key === "ArrowRight" || e.key === "ArrowDown") return 1;
-    if (e.key === "ArrowLeft" || e.key === "ArrowUp") return -1;
-    return 0;
-  }
-  box.addEventListener("keydown", function (e) {
-    var d = keyStep(e);
-    if (!d || e.target === slider || e.altKey || e.ctrlKey || e.metaKey) return;
-    e.preventDefault();
-    box.mglStep(d);
-  });
-  function activate() { window.mglFlipbookActive = box; }
-  box.addEventListener("pointerdown", activate);
-  box.addEventListener("focusin", activate);
-  if (!window.mglFlipbookKeys) {
-    // keys pressed with nothing focused go to the flipbook clicked last (on its own page: the first one)
-    window.mglFlipbookKeys = true;
-    document.addEventListener("keydown", function (e) {
-      var a = document.activeElement, d = keyStep(e);
-      if (!d || e.defaultPrevented || e.altKey || e.ctrlKey || e.metaKey) return;
-      if (a && a !== document.body && a !== document.documentElement) return;
-      var fb = window.mglFlipbookActive;
-      if (!fb || !document.contains(fb)) fb = document.querySelector('div.mgl-flipbook[data-standalone="1"]');
-      if (!fb || !fb.mglStep) return;
-      e.preventDefault();
-      fb.mglStep(d);
-    });
-  }
-  window.addEventListener("hashchange", function () { var s = fromHash(); if (s !== null) show(s, false); });
-  box.querySelector(".mgl-controls").hidden = false;
-  var start = fromHash();
-  show(start === null ? 0 : start, false);
-})();"""

@@ -159,3 +159,16 @@ def explain(value: Value, root: Value | None = None, max_paths: int = 4) -> str:
     return f"d{r}/d{t} = {sym}{more} = {nums}{more} = {_fmt(sum(products))}" + (
         f" (over the {len(texts)} path{'s' if len(texts) > 1 else ''} shown; {t}.grad holds the full sum)"
         if more else "")
+
+
+_MOVED = ("flipbook", "stepper", "step_svgs")
+
+
+def __getattr__(name: str) -> object:
+    # flipbook(), stepper() and step_svgs() moved to micrograd_like.flipbook; looked up on first use,
+    # so `from micrograd_like.trace import flipbook` keeps working without an import cycle
+    if name in _MOVED:
+        from . import flipbook
+
+        return getattr(flipbook, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -7,7 +7,7 @@ import math
 import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import cast
+from typing import TYPE_CHECKING, Any, cast
 
 from . import anomaly, engine
 from . import functional as F
@@ -15,6 +15,9 @@ from .data import batches as make_batches
 from .engine import Value
 from .nn import Module
 from .optim import SGD, Adam, Optimizer, RMSprop
+
+if TYPE_CHECKING:
+    from .replay import Recording, Replay
 
 __all__ = ["fit", "History", "LOSSES", "OPTIMIZERS", "TrainingDiverged", "accuracy"]
 
@@ -64,6 +67,20 @@ class History:
     val_accuracy: list[float | None] = field(default_factory=list)
     best_epoch: int | None = None
     stopped_early: bool = False
+    # what fit(record=True) or fit(live=True) kept of each epoch, for replay()
+    recording: Recording | None = field(default=None, repr=False, compare=False)
+
+    def replay(self, link: str | None = "epoch", seconds: float = 0.4) -> Replay:
+        """The recorded training as a kernel-free player: boundary, loss curves and network, epoch by epoch.
+
+        Needs ``fit(..., record=True)``. Frame 0 is the model before training, frame k the
+        model after k epochs. The result shows itself in Jupyter and saves as one HTML page
+        (``.save("training.html")``, ``training.html#epoch=N`` opens epoch N) or a GIF;
+        ``link`` names the epoch in the address, ``seconds`` is the time per epoch when playing.
+        """
+        if self.recording is None:
+            raise ValueError("History.replay: nothing was recorded; train with fit(..., record=True)")
+        return self.recording.replay(link=link, seconds=seconds)
 
 
 def accuracy(outputs: Sequence[Value | list[Value]], targets: Sequence, loss: str | LossFn) -> float | None:
@@ -179,6 +196,8 @@ def fit(
     seed: int = 0,
     lr: float | None = None,
     detect_anomaly: bool = False,
+    live: bool = False,
+    record: bool = False,
 ) -> History:
     """Train ``model`` on (X, y) and return the History.
 
@@ -199,6 +218,12 @@ def fit(
     model at the finite parameters it had before that step. With ``detect_anomaly`` the
     loop runs inside ``micrograd_like.detect_anomaly()``: the first op or gradient that makes
     a NaN or an infinity raises ``AnomalyError`` at once, naming where (slower; off by default).
+
+    ``record=True`` keeps every epoch compactly in ``history.recording`` (the decision
+    boundary of 2-D inputs as a 16 x 16 grid, an MLP's weights and biases, the losses),
+    and ``history.replay()`` plays it back without a kernel. ``live=True`` records too and
+    draws the boundary, the loss curves and the network in the notebook after every
+    epoch; outside Jupyter it warns once and shows the progress bar instead.
     """
     if isinstance(loss, str):
         if loss not in LOSSES:
@@ -215,6 +240,9 @@ def fit(
     ):
         raise ValueError(f"fit: batch_size must be a positive int, or None for all the data in one batch, "
                          f"got {batch_size!r}")
+    for name, flag in (("live", live), ("record", record)):
+        if not isinstance(flag, bool):
+            raise TypeError(f"fit: {name} must be True or False, got {flag!r}")
     _check_data(X, y, "")
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
@@ -227,6 +255,14 @@ def fit(
     best_score: float | None = None
     best_state: dict[str, float] | None = None
 
+    recorder: Any = None
+    if live or record:
+        from .replay import start_recording
+
+        recorder = start_recording(model, X, y, loss, epochs, validation_data, live,
+                                   lambda data: _evaluate(model, *data, loss, loss_fn))
+        history.recording = recorder.recording
+        progress = progress and recorder.live is None  # the live view says what the bar would
     bar = None
     if progress:
         from tqdm.auto import tqdm  # lazily: importing micrograd_like must stay cheap
@@ -283,6 +319,9 @@ def fit(
                 if keep_best and (best_score is None or score > best_score):
                     best_score, best_state, history.best_epoch = score, model.state_dict(), epoch
                 info["val_loss"] = f"{val_loss:.4f}"
+            if recorder is not None:
+                recorder.epoch(epoch + 1, train_loss, train_acc, *(
+                    (history.val_loss[-1], history.val_accuracy[-1]) if validation_data is not None else (None, None)))
             if bar is not None:
                 bar.set_postfix(info)
                 bar.update(1)

@@ -177,14 +177,25 @@ def test_main_defaults_30_epochs_seed_0_with_progress_into_the_current_folder(tm
     monkeypatch.chdir(tmp_path)
     code, out, err = run_main([], capsys)
     assert code == 0
-    assert seen == [{"epochs": 30, "seed": 0, "progress": True}]
+    assert seen == [{"epochs": 30, "seed": 0, "progress": True, "record": False}]
     assert "training" in err  # the progress bar
     assert f"decision boundary: {os.path.join('.', 'moons_boundary.png')}" in out.splitlines()
     assert sorted(os.listdir(tmp_path)) == ["moons_boundary.png", "neuron_graph.svg"]
     seen.clear()
     assert run_main(["--epochs", "7", "--seed", "5", "--no-progress", "--out", "pics"], capsys)[::2] == (0, "")
-    assert seen == [{"epochs": 7, "seed": 5, "progress": False}]
+    assert seen == [{"epochs": 7, "seed": 5, "progress": False, "record": False}]
     assert sorted(os.listdir(tmp_path / "pics")) == ["moons_boundary.png", "neuron_graph.svg"]
+
+
+def test_main_replay_writes_the_training_page_of_every_epoch(tmp_path, capsys):
+    page = tmp_path / "training.html"
+    code, out, err = run_main(["--epochs", "3", "--out", str(tmp_path), "--no-progress", "--replay", str(page)],
+                              capsys)
+    assert (code, err) == (0, "")
+    assert out.splitlines()[-1] == f"training replay (4 epochs, 0 = before training): {page}"
+    text = page.read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>") and text.count('<figure class="mgl-frame"') == 4
+    assert "epoch 3 of 3: training loss " in text and 'class="mgl-player mgl-replay"' in text
 
 
 def test_main_help_names_the_command_and_its_options(capsys):
@@ -206,6 +217,8 @@ def test_main_help_names_the_command_and_its_options(capsys):
     (["--seed", "one"], "argument --seed: invalid int value: 'one'"),
     (["--out", ""], "--out is empty: give a folder, e.g. --out pictures"),
     (["--out", "  "], "--out is empty: give a folder, e.g. --out pictures"),
+    (["--replay", "t.png"], "--replay 't.png': give a file ending in .html or .gif, e.g. --replay training.html"),
+    (["--replay", "no/such/t.html"], "--replay 'no/such/t.html': the folder 'no/such' does not exist"),
 ])
 def test_main_bad_arguments_are_one_line_and_exit_2_before_training(argv, message, monkeypatch, capsys):
     monkeypatch.setattr(demo, "train", lambda *a, **k: pytest.fail("trained despite a bad argument"))

@@ -479,3 +479,45 @@ def test_with_detect_anomaly_fit_stops_at_the_op_that_makes_the_first_infinity()
     assert model.state_dict() == before and not mg.is_anomaly_enabled()
     h = fit(MLP(2, [4, 1], seed=0), *moons(20), loss="hinge", epochs=2, progress=False, detect_anomaly=True)
     assert h.loss == fit(MLP(2, [4, 1], seed=0), *moons(20), loss="hinge", epochs=2, progress=False).loss
+
+
+# ---- record and live (the pictures themselves are tested in test_replay.py)
+
+def test_record_keeps_one_frame_per_finished_epoch_and_history_is_unchanged():
+    X, y = moons()
+    runs = []
+    for record in (False, True):
+        model = MLP(2, [6, 1], seed=0)
+        runs.append(fit(model, X, y, loss="hinge", epochs=5, batch_size=15, progress=False, record=record,
+                        optimizer=SGD(model.parameters(), lr=0.1)))
+    plain, recorded = runs
+    assert plain.recording is None and recorded.loss == plain.loss and recorded.accuracy == plain.accuracy
+    assert [f.epoch for f in recorded.recording.frames] == list(range(6))
+    assert [f.loss for f in recorded.recording.frames[1:]] == recorded.loss
+    assert plain == recorded  # the recording is left out of History's comparison and repr
+    assert "recording" not in repr(recorded)
+
+
+def test_record_stops_with_early_stop_and_keeps_the_epochs_before_a_divergence():
+    X, y = moons()
+    model = MLP(2, [6, 1], seed=0)
+    full = fit(MLP(2, [6, 1], seed=0), X, y, loss="hinge", epochs=6, progress=False, lr=0.5)
+    h = fit(model, X, y, loss="hinge", epochs=6, progress=False, lr=0.5, record=True, stop_loss=full.loss[2])
+    assert len(h.loss) == 4 and len(h.recording.frames) == 5 and h.recording.epochs_planned == 6
+    assert h.replay().captions[-1].startswith("epoch 4 of 4: ")
+    X20, y20 = moons(20)
+    model = MLP(2, [4, 1], seed=0)
+    with pytest.raises(TrainingDiverged) as info:
+        fit(model, X20, y20, loss="hinge", optimizer=SGD(model.parameters(), lr=1.0, momentum=5), epochs=300,
+            batch_size=5, progress=False, record=True)
+    err = info.value
+    frames = err.history.recording.frames
+    assert len(frames) == err.epoch + 1 == len(err.history.loss) + 1
+    assert all(math.isfinite(f.loss) for f in frames)
+
+
+@pytest.mark.parametrize("option", ["live", "record"])
+def test_live_and_record_must_be_booleans(option):
+    X, y = moons(10)
+    with pytest.raises(TypeError, match=f"fit: {option} must be True or False, got 'yes'"):
+        fit(MLP(2, [2, 1], seed=0), X, y, loss="hinge", progress=False, **{option: "yes"})
