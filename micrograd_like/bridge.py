@@ -45,6 +45,7 @@ _LEAKY_SLOPE = 0.01  # what Value.leaky_relu uses when a Neuron calls it, and to
 # activations whose torch module takes no arguments and holds no parameters, both ways round
 _PLAIN = {"relu": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh"}
 _PLAIN_BACK = {torch_name: name for name, torch_name in _PLAIN.items()}
+_ACTIVATION_NAMES = {*_PLAIN_BACK, "LeakyReLU", "PReLU", "Identity"}  # torch activations from_torch reads
 
 
 def _torch() -> Any:
@@ -137,17 +138,17 @@ def _unsupported(i: int, module: Any, why: str = "") -> ValueError:
 
 def _read_activation(i: int, module: Any, linear: Any, torch: Any) -> tuple[str, list[float] | None]:
     """(activation name, prelu slopes or None) for the activation module at Sequential index ``i``."""
-    kind = type(module).__name__
-    if kind in _PLAIN_BACK and isinstance(module, getattr(torch.nn, kind)):
-        return _PLAIN_BACK[kind], None
-    if isinstance(module, torch.nn.Identity):
+    kind = type(module)  # exact types: a subclass may compute something else in its forward()
+    if kind.__name__ in _PLAIN_BACK and kind is getattr(torch.nn, kind.__name__):
+        return _PLAIN_BACK[kind.__name__], None
+    if kind is torch.nn.Identity:
         return "linear", None
-    if isinstance(module, torch.nn.LeakyReLU):
+    if kind is torch.nn.LeakyReLU:
         if module.negative_slope != _LEAKY_SLOPE:
             raise _unsupported(i, module, f"with negative_slope={module.negative_slope!r} (a neuron's leaky relu "
                                           f"has slope {_LEAKY_SLOPE}; for a learnable slope use PReLU)")
         return "leaky_relu", None
-    if isinstance(module, torch.nn.PReLU):
+    if kind is torch.nn.PReLU:
         n = linear.out_features
         if module.num_parameters != n:
             raise _unsupported(i, module, f"with {module.num_parameters} slope(s) after a Linear of {n} outputs "
@@ -158,7 +159,7 @@ def _read_activation(i: int, module: Any, linear: Any, torch: Any) -> tuple[str,
 
 def _read_sequential(module: Any, torch: Any) -> tuple[list[tuple[Any, str, list[float] | None]], bool]:
     """The layers of a Sequential as (Linear, activation, prelu slopes), and whether it ends with a softmax."""
-    children = list(module) if isinstance(module, torch.nn.Sequential) else [module]
+    children = list(module) if type(module) is torch.nn.Sequential else [module]
     if not children:
         raise ValueError("from_torch: the Sequential is empty; it needs at least one Linear")
     layers: list[tuple[Any, str, list[float] | None]] = []
@@ -166,28 +167,25 @@ def _read_sequential(module: Any, torch: Any) -> tuple[list[tuple[Any, str, list
     for i, child in enumerate(children):
         if softmax:
             raise _unsupported(i, child, "after the Softmax (Softmax must come last)")
-        if isinstance(child, torch.nn.Linear):
+        if type(child) is torch.nn.Linear:
             _check_linear(i, child, layers)
             layers.append((child, "linear", None))
-        elif isinstance(child, torch.nn.Softmax):
+        elif type(child) is torch.nn.Softmax:
             if child.dim not in (-1, 1) or not layers:
                 raise _unsupported(i, child, f"with dim={child.dim!r}" if layers else "before any Linear")
             softmax = True
-        elif not layers or layers[-1][1] != "linear" or children[i - 1] is not layers[-1][0]:
+        elif not layers or children[i - 1] is not layers[-1][0]:  # an activation belongs right after a Linear
             what = "before any Linear" if not layers else "right after another activation"
-            raise _unsupported(i, child, what if _is_activation(child, torch) else "")
+            raise _unsupported(i, child, what if type(child).__name__ in _ACTIVATION_NAMES else "")
         else:
             linear = layers[-1][0]
             layers[-1] = (linear, *_read_activation(i, child, linear, torch))
     return layers, softmax
 
 
-def _is_activation(module: Any, torch: Any) -> bool:
-    kinds = (torch.nn.ReLU, torch.nn.LeakyReLU, torch.nn.PReLU, torch.nn.Sigmoid, torch.nn.Tanh, torch.nn.Identity)
-    return isinstance(module, kinds)
-
-
 def _check_linear(i: int, linear: Any, layers: Sequence[tuple[Any, str, list[float] | None]]) -> None:
+    if any(linear is earlier for earlier, _, _ in layers):
+        raise _unsupported(i, linear, "used twice (shared weights; a neuron owns its weights)")
     if linear.bias is None:
         raise _unsupported(i, linear, "without a bias (bias=False; every neuron has a bias)")
     if layers and layers[-1][0].out_features != linear.in_features:
@@ -223,7 +221,7 @@ def from_torch(module: torch.nn.Module, fused: bool = True) -> MLP:
     ``fused`` is passed on to the neurons.
     """
     torch = _torch()
-    if not isinstance(module, torch.nn.Module):
+    if not isinstance(module, torch.nn.Module):  # a subclass of Sequential is refused later, by name
         raise TypeError(f"from_torch: expected a torch.nn.Sequential, got {type(module).__name__}")
     layers, softmax = _read_sequential(module, torch)
     model = MLP(layers[0][0].in_features, [linear.out_features for linear, _, _ in layers],

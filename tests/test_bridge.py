@@ -242,6 +242,14 @@ def test_from_torch_reads_identity_as_linear_and_a_softmax_after_an_activation()
 # ---- what cannot cross is refused, by name -------------------------------------------------
 
 
+if torch is not None:
+    class _Doubled(torch.nn.ReLU):
+        """A ReLU by type, yet another function: read by exact type, it is refused, not taken for a ReLU."""
+
+        def forward(self, x):
+            return 2 * super().forward(x)
+
+
 def _refusals():
     nn = torch.nn
     return [
@@ -263,6 +271,8 @@ def _refusals():
          "layer 1: Linear takes 2 inputs but the Linear before it gives 3 outputs"),
         (nn.Sequential(nn.Linear(4, 3), nn.Sequential(nn.ReLU())), "layer 1: Sequential is not supported"),
         (nn.Sequential(), "the Sequential is empty"),
+        (nn.Sequential(_shared := nn.Linear(3, 3), nn.ReLU(), _shared), "layer 2: Linear used twice"),
+        (nn.Sequential(nn.Linear(3, 3), _Doubled()), "layer 1: _Doubled is not supported"),
         (nn.Conv2d(1, 1, 1), "layer 0: Conv2d is not supported"),
     ]
 
