@@ -1,14 +1,16 @@
-"""Seeded toy datasets in pure Python, plus one-hot encoding, splits, mini-batches and scaling.
+"""Seeded toy datasets and the 8x8 handwritten digits in pure Python, plus one-hot, splits, batches, scaling.
 
 Every ``make_*`` function draws from its own ``random.Random(seed)``, so the same
 arguments give the same data on every run and machine, and nothing touches the
 global ``random`` state. Classification sets return ``(X, y)``: ``X`` a list of
 rows (lists of floats) and ``y`` a list of class indices 0, 1, ... . For
-micrograd's -1/+1 labels (the hinge loss) use ``to_signs(y)``.
+micrograd's -1/+1 labels (the hinge loss) use ``to_signs(y)``. ``load_digits``
+reads real data (1,797 handwritten digits) shipped inside the package.
 """
 
 from __future__ import annotations
 
+import gzip
 import math
 import numbers
 import random
@@ -18,7 +20,7 @@ from typing import TypeVar
 
 __all__ = [
     "make_moons", "make_circles", "make_spirals", "make_xor", "make_blobs", "make_line", "make_fruits",
-    "Fruits", "one_hot", "to_signs", "train_test_split", "batches", "standardize",
+    "Fruits", "load_digits", "Digits", "to_image", "one_hot", "to_signs", "train_test_split", "batches", "standardize",
 ]
 
 Rows = list[list[float]]
@@ -277,6 +279,79 @@ def make_fruits(n_samples: int = 150, seed: int = 0) -> Fruits:
         y.append(label)
     X, y = _shuffled(X, y, rng)
     return Fruits(X, y, list(FRUIT_FEATURES), names)
+
+
+# ---- the handwritten digits: real data shipped with the package ----------------------------
+
+# One line per image: its label, a space, then its 64 pixels row by row, each a count 0..16 of
+# inked cells written as one character 0-9a-g. Text compresses as well as bytes here, and
+# `zcat` shows a learner what is in the file.
+DIGITS_FILE = "_datasets/digits.txt.gz"
+_PIXEL_CODES = "0123456789abcdefg"
+DIGIT_SIDE = 8  # images are DIGIT_SIDE x DIGIT_SIDE pixels
+
+
+@dataclass
+class Digits:
+    """The handwritten digits: ``X`` (one row of 64 pixels per image), ``y`` (the digit 0-9 shown).
+
+    Unpacks like the other datasets, ``X, y = load_digits()``. ``image(i)`` gives
+    image ``i`` as 8 rows of 8 pixels, for drawing.
+    """
+
+    X: Rows
+    y: list[int]
+    class_names: list[str] = field(default_factory=lambda: [str(d) for d in range(10)])
+
+    def __iter__(self) -> Iterator:
+        return iter((self.X, self.y))
+
+    def __len__(self) -> int:
+        return len(self.X)
+
+    def image(self, i: int) -> list[list[float]]:
+        """Image ``i`` as ``DIGIT_SIDE`` rows of ``DIGIT_SIDE`` pixels, top row first."""
+        return to_image(self.X[i])
+
+
+def to_image(row: Sequence[float]) -> list[list[float]]:
+    """A flat row of 64 pixels (a digit, or a first-layer neuron's 64 weights) as 8 rows of 8."""
+    if len(row) != DIGIT_SIDE * DIGIT_SIDE:
+        raise ValueError(f"to_image: expected {DIGIT_SIDE * DIGIT_SIDE} values, got {len(row)}")
+    return [list(row[r * DIGIT_SIDE : (r + 1) * DIGIT_SIDE]) for r in range(DIGIT_SIDE)]
+
+
+def _read_digits_file() -> list[str]:
+    """The shipped file's lines, read through importlib.resources so it works from a wheel or a zip."""
+    from importlib import resources
+
+    raw = resources.files(__package__ or "micrograd_like").joinpath(DIGITS_FILE).read_bytes()
+    return gzip.decompress(raw).decode("ascii").splitlines()
+
+
+def load_digits(scale: bool = True) -> Digits:
+    """The 1,797 handwritten digits (8x8 pixels, classes 0-9) of UCI's optdigits test set, no download.
+
+    Each row of ``X`` holds an image's 64 pixels row by row, top left first. A pixel
+    counts the inked cells of a 4x4 block of the original 32x32 bitmap, 0..16;
+    ``scale=True`` divides by 16 so pixels lie in [0, 1] (what a network wants),
+    ``scale=False`` keeps the counts (as floats). ``y`` is the digit drawn. Rows come
+    in the dataset's own order (as scikit-learn's ``load_digits``), about 180 per class.
+
+    Source: E. Alpaydin and C. Kaynak, "Optical Recognition of Handwritten Digits",
+    UCI Machine Learning Repository (1998), https://archive.ics.uci.edu/dataset/80, licence
+    CC BY 4.0; the same rows as scikit-learn's ``load_digits``.
+    """
+    if not isinstance(scale, bool):
+        raise TypeError(f"load_digits: scale must be True or False, got {type(scale).__name__}")
+    divisor = 16.0 if scale else 1.0
+    X: Rows = []
+    y: list[int] = []
+    for line in _read_digits_file():
+        label, pixels = line.split(" ")
+        X.append([_PIXEL_CODES.index(c) / divisor for c in pixels])
+        y.append(int(label))
+    return Digits(X, y)
 
 
 # ---- helpers -------------------------------------------------------------------------------

@@ -580,3 +580,145 @@ def test_fruits_classifier_reaches_95_percent_test_accuracy():
     assert len(y_test) == 60
     assert accuracy(model, X_test, y_test) >= 0.95
     assert accuracy(model, X_train, y_train) >= 0.95
+
+
+# ---- the handwritten digits -----------------------------------------------------------------
+
+# Measured once on the file taken from scikit-learn 1.9.1 (sklearn/datasets/data/digits.csv.gz, whose
+# rows it checked equal to its load_digits()): any change to the shipped file shows here.
+DIGITS_FILE_SHA256 = "aba6a27ad603878314d1389211dc277c7055da6f25dad4daf7516348ac7d0dd3"
+DIGITS_TEXT_SHA256 = "129eef24fe845dfb9ee752501689a6be3cb8afde16fdb4118c6ad9635b5545be"
+DIGITS_PER_CLASS = [178, 182, 177, 183, 181, 182, 181, 179, 174, 180]  # UCI's counts for its test set
+FIRST_ZERO = [  # image 0, a zero, in counts 0..16 (scikit-learn's digits.images[0])
+    [0, 0, 5, 13, 9, 1, 0, 0],
+    [0, 0, 13, 15, 10, 15, 5, 0],
+    [0, 3, 15, 2, 0, 11, 8, 0],
+    [0, 4, 12, 0, 0, 8, 8, 0],
+    [0, 5, 8, 0, 0, 9, 8, 0],
+    [0, 4, 11, 0, 1, 12, 7, 0],
+    [0, 2, 14, 5, 10, 12, 0, 0],
+    [0, 0, 6, 13, 10, 0, 0, 0],
+]
+
+
+def _shipped_digits_file():
+    import importlib.resources
+
+    return importlib.resources.files("micrograd_like").joinpath(data.DIGITS_FILE).read_bytes()
+
+
+def test_the_shipped_digits_file_is_the_one_measured():
+    import gzip
+    import hashlib
+
+    raw = _shipped_digits_file()
+    assert hashlib.sha256(raw).hexdigest() == DIGITS_FILE_SHA256
+    text = gzip.decompress(raw)
+    assert hashlib.sha256(text).hexdigest() == DIGITS_TEXT_SHA256
+    lines = text.decode("ascii").splitlines()
+    assert len(lines) == 1797
+    assert all(re.fullmatch(r"[0-9] [0-9a-g]{64}", line) for line in lines)
+
+
+def test_digits_have_the_uci_shape_classes_and_pixels():
+    digits = data.load_digits(scale=False)
+    assert len(digits) == len(digits.X) == len(digits.y) == 1797
+    assert all(len(row) == 64 for row in digits.X)
+    assert [digits.y.count(c) for c in range(10)] == DIGITS_PER_CLASS
+    assert digits.class_names == [str(c) for c in range(10)]
+    assert digits.y[:12] == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1]  # the file's own order, as scikit-learn's
+    assert digits.image(0) == FIRST_ZERO
+    assert digits.X[1][3:6] == [12.0, 13.0, 5.0] and digits.y[1] == 1
+    # a few more pixels as scikit-learn's load_digits() gives them (read from its arrays)
+    assert digits.X[-1][-12:-8] == [8.0, 16.0, 8.0, 0.0] and digits.y[-1] == 8
+    assert digits.image(1000)[4] == [0.0, 0.0, 0.0, 3.0, 14.0, 6.0, 0.0, 0.0] and digits.y[1000] == 1
+    pixels = [v for row in digits.X for v in row]
+    assert all(type(v) is float for v in pixels)
+    assert min(pixels) == 0.0 and max(pixels) == 16.0 and set(pixels) == {float(k) for k in range(17)}
+    assert math.fsum(pixels) == 561718.0  # the sum of every count, measured on scikit-learn's array
+    assert all(type(t) is int for t in digits.y)
+
+
+def test_scaled_digits_are_the_counts_over_16_and_unpack_like_the_other_sets():
+    X, y = data.load_digits()  # scale=True is the default
+    counts = data.load_digits(scale=False)
+    assert y == counts.y
+    assert X == [[v / 16.0 for v in row] for row in counts.X]
+    assert min(map(min, X)) == 0.0 and max(map(max, X)) == 1.0
+    assert data.load_digits().X is not X  # a fresh copy each call: a learner may change theirs
+
+
+def test_to_image_folds_a_row_of_64_into_8_rows():
+    row = [float(k) for k in range(64)]
+    image = data.to_image(row)
+    assert image[0] == row[:8] and image[7] == row[56:] and len(image) == 8
+    assert data.to_image(tuple(row))[3][2] == 26.0
+    with pytest.raises(ValueError, match="expected 64 values, got 63"):
+        data.to_image(row[:63])
+
+
+def test_load_digits_refuses_a_scale_that_is_not_a_bool():
+    with pytest.raises(TypeError, match="scale must be True or False, got int"):
+        data.load_digits(scale=1)
+
+
+def test_a_small_mlp_learns_the_digits_pipeline():
+    # a reduced run of the README's recipe (the benchmark times the full one): 600 training images,
+    # one epoch of Adam on mini-batches, through fit and its cross-entropy accuracy
+    from micrograd_like.train import accuracy, fit
+
+    X, y = data.load_digits()
+    X_train, X_test, y_train, y_test = data.train_test_split(X, y, test_size=0.25, seed=0)
+    model = MLP(64, [16, 10], init="he", seed=0)
+    with mg.no_grad():
+        before = accuracy([model(x) for x in X_test], y_test, "cross_entropy")
+    history = fit(model, X_train[:600], y_train[:600], loss="cross_entropy", optimizer="adam", lr=0.01, epochs=3,
+                  batch_size=32, progress=False)
+    with mg.no_grad():
+        after = accuracy([model(x) for x in X_test], y_test, "cross_entropy")
+    assert before < 0.3 < 0.75 < after  # 0.81 measured; the full recipe reaches 0.96
+    assert history.loss[-1] < history.loss[0]
+    assert len(y_test) == 449
+
+
+def _can_build_wheels_here():
+    import importlib.metadata
+    import importlib.util
+
+    try:
+        version = tuple(int(part) for part in importlib.metadata.version("setuptools").split(".")[:2])
+    except (importlib.metadata.PackageNotFoundError, ValueError):
+        return False
+    return version >= (70, 1) or importlib.util.find_spec("wheel") is not None
+
+
+@pytest.mark.slow
+def test_a_wheel_built_from_the_project_ships_the_digits(tmp_path):
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    src = tmp_path / "src"  # a copy, so the build leaves no build/ or egg-info in the checkout
+    src.mkdir()
+    for name in ("setup.cfg", "pyproject.toml", "README.md"):
+        shutil.copy(root / name, src / name)
+    shutil.copytree(root / "micrograd_like", src / "micrograd_like",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    pip = [sys.executable, "-m", "pip", "-q", "--disable-pip-version-check"]
+    # build with this environment's setuptools when it can make wheels (70.1 and later can, alone); an
+    # older one (a Python 3.11 venv's own) lets pip fetch the build requirements, as `pip install .` does
+    isolation = ["--no-build-isolation"] if _can_build_wheels_here() else []
+    subprocess.run(pip + ["wheel", str(src), "--no-deps", *isolation, "-w", str(tmp_path / "dist")],
+                   check=True, cwd=tmp_path)
+    (wheel,) = (tmp_path / "dist").glob("micrograd_like-*.whl")
+    target = tmp_path / "installed"
+    subprocess.run(pip + ["install", "--no-deps", "--no-index", "--target", str(target), str(wheel)],
+                   check=True, cwd=tmp_path)
+    probe = ("import sys; sys.path.insert(0, sys.argv[1]); import micrograd_like.data as d; "
+             "print(d.__file__); digits = d.load_digits(scale=False); print(len(digits), digits.image(0)[1])")
+    out = subprocess.run([sys.executable, "-c", probe, str(target)], check=True, capture_output=True, text=True,
+                         cwd=tmp_path, env={"PATH": "/usr/bin:/bin"}).stdout.splitlines()
+    assert out[0] == str(target / "micrograd_like" / "data.py")
+    assert out[1] == "1797 [0.0, 0.0, 13.0, 15.0, 10.0, 15.0, 5.0, 0.0]"
