@@ -209,10 +209,11 @@ def main(argv: list[str] | None = None) -> int:
         out = parse(args.expression, variables)
         frames = ""
         if args.steps:
-            from .flipbook import _gif_modules, flipbook
+            from .flipbook import flipbook
+            from .player import gif_modules
 
             if ext == ".gif":
-                _gif_modules()  # say which extra is missing before the work
+                gif_modules()  # say which extra is missing before the work
             book = flipbook(out, show_local_grads=args.local_grads)  # runs backward() step by step
             book.save(output)
             frames = f" ({len(book)} frames)"

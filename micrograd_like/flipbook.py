@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .engine import Value, _sends
-from .player import check_link, player_html, player_id
+from .player import caption_image, check_link, gif_modules, html_or_gif, player_html, player_id, write_gif
 from .trace import Step, _steps
 from .viz import _fmt, short_name  # numbers read the same in a caption as in the boxes
 
@@ -22,7 +22,6 @@ if TYPE_CHECKING:  # graphviz is imported lazily so that `import micrograd_like`
 
 __all__ = ["Flipbook", "Frame", "flipbook", "save_steps", "step_svgs", "stepper"]
 
-GIF_HINT = "writing a GIF needs Pillow and cairosvg: pip install 'micrograd_like[gif]'"
 
 
 @dataclass(frozen=True)
@@ -82,14 +81,9 @@ class Flipbook:
         The page embeds every frame and its script: no network, no kernel; open it in any
         browser, put it on a course site, or link one step with ``page.html#step=5``.
         """
-        path = os.fspath(path)
-        ext = os.path.splitext(path)[1].lower()
+        path, ext = html_or_gif(path, "Flipbook.save", gif_options)
         if ext == ".gif":
             return self.to_gif(path, **gif_options)
-        if gif_options:
-            raise TypeError(f"Flipbook.save: {sorted(gif_options)} are options for a .gif, not for {ext or path!r}")
-        if ext not in (".html", ".htm"):
-            raise ValueError(f"Flipbook.save: cannot tell the format of {path!r}; use .html or .gif")
         with open(path, "w", encoding="utf-8") as f:
             f.write(self.html(standalone=True))
         return path
@@ -102,25 +96,9 @@ class Flipbook:
         """
         if seconds <= 0 or max_width < 100:
             raise ValueError(f"to_gif: seconds must be > 0 and max_width >= 100, got {seconds!r}, {max_width!r}")
-        images = [_frame_image(f, max_width) for f in self.frames]
-        if not images:
+        if not self.frames:
             raise ValueError("to_gif: the flipbook has no frames")
-        from PIL import Image
-
-        width = max(im.width for im in images)
-        height = max(im.height for im in images)
-        padded = []
-        for im in images:
-            canvas = Image.new("RGB", (width, height), "white")
-            canvas.paste(im, (0, 0))
-            # one shared palette would blur the orange highlight; an adaptive one per frame keeps it
-            padded.append(canvas.convert("P", palette=Image.Palette.ADAPTIVE, colors=64))
-        ms = int(seconds * 1000)
-        durations = [ms] * len(padded)
-        durations[0] = durations[-1] = 2 * ms
-        padded[0].save(os.fspath(path), save_all=True, append_images=padded[1:], duration=durations, loop=0,
-                       optimize=True, disposal=1)
-        return os.fspath(path)
+        return write_gif(path, [_frame_image(f, max_width) for f in self.frames], seconds)
 
 
 def flipbook(root: Value, *, link: str | None = "step", timeout: float | None = None,
@@ -213,7 +191,7 @@ def save_steps(root: Value, path: str | os.PathLike[str], **draw_options: Any) -
     if ext not in (".html", ".htm", ".gif"):
         raise ValueError(f"save_steps: cannot tell the format of {os.fspath(path)!r}; use .html or .gif")
     if ext == ".gif":
-        _gif_modules()  # fail before the work, with the name of the extra
+        gif_modules()  # fail before the work, with the name of the extra
     return flipbook(root, **draw_options).save(path)
 
 
@@ -690,18 +668,9 @@ def _share(prefix: str, svgs: Sequence[str], current: Sequence[str]) -> tuple[st
 
 # ---- the GIF
 
-def _gif_modules() -> tuple[Any, Any]:
-    try:
-        import cairosvg
-        from PIL import Image
-    except (ImportError, OSError) as exc:  # cairosvg raises OSError when the cairo library is missing
-        raise ImportError(f"{GIF_HINT} ({exc})") from None
-    return cairosvg, Image
-
-
 def _raster(svg: str, width: float, height: float) -> Any:
     """A PIL image of ``svg`` drawn ``width`` x ``height`` pixels on white."""
-    cairosvg, Image = _gif_modules()
+    cairosvg, Image = gif_modules()
     from io import BytesIO
 
     start = svg.index("<svg")
@@ -721,9 +690,6 @@ def gif_scale(frame: Frame, max_width: int) -> float:
 
 def _frame_image(frame: Frame, max_width: int) -> Any:
     """One GIF frame: the caption, the close-up at its own size, and the whole graph under it."""
-    _, Image = _gif_modules()
-    from PIL import ImageDraw, ImageFont
-
     pictures = []
     if frame.close_up:
         m = re.search(r'width="(\d+)" height="(\d+)"', frame.close_up)
@@ -736,21 +702,4 @@ def _frame_image(frame: Frame, max_width: int) -> Any:
     room = pictures[0].width if pictures else max_width
     scale = min(96 / 72, room / w)  # Graphviz measures in points; show 1 pt as 1/72 inch at 96 dpi at most
     pictures.append(_raster(overview, w * scale, h * scale))
-    try:
-        font = ImageFont.load_default(size=14)
-    except TypeError:  # Pillow older than 10.1 has one fixed bitmap font
-        font = ImageFont.load_default()
-    lines = frame.caption.split("\n")
-    probe = ImageDraw.Draw(Image.new("RGB", (1, 1)))
-    line_h = 19
-    text_w = max(int(probe.textlength(line, font=font)) for line in lines) + 24
-    width = max(max(p.width for p in pictures), min(text_w, max_width))
-    top = line_h * len(lines) + 16
-    image = Image.new("RGB", (width, top + sum(p.height + 8 for p in pictures)), "white")
-    draw = ImageDraw.Draw(image)
-    for i, line in enumerate(lines):
-        draw.text((12, 10 + i * line_h), line, fill="#1a202c" if i else "#c05621", font=font)
-    for p in pictures:
-        image.paste(p, (0, top))
-        top += p.height + 8
-    return image
+    return caption_image(frame.caption, pictures, max_width)

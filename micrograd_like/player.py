@@ -130,11 +130,12 @@ def gif_modules() -> tuple[Any, Any]:
     return cairosvg, Image
 
 
-def caption_image(caption: str, picture: Any, max_width: int) -> Any:
-    """A PIL image: ``caption`` (first line highlighted) drawn above ``picture`` (a PIL image)."""
+def caption_image(caption: str, pictures: Any | Sequence[Any], max_width: int) -> Any:
+    """A PIL image: ``caption`` (first line highlighted) above ``pictures`` (PIL images, stacked 8 px apart)."""
     _, Image = gif_modules()
     from PIL import ImageDraw, ImageFont
 
+    pictures = list(pictures) if isinstance(pictures, (list, tuple)) else [pictures]
     try:
         font = ImageFont.load_default(size=14)
     except TypeError:  # Pillow older than 10.1 has one fixed bitmap font
@@ -143,12 +144,15 @@ def caption_image(caption: str, picture: Any, max_width: int) -> Any:
     probe = ImageDraw.Draw(Image.new("RGB", (1, 1)))
     line_h = 19
     text_w = max(int(probe.textlength(line, font=font)) for line in lines) + 24
-    width = max(picture.width, min(text_w, max_width))
-    image = Image.new("RGB", (width, picture.height + line_h * len(lines) + 20), "white")
+    width = max(max(p.width for p in pictures), min(text_w, max_width))
+    top = line_h * len(lines) + 16
+    image = Image.new("RGB", (width, top + sum(p.height + 8 for p in pictures) - 8), "white")
     draw = ImageDraw.Draw(image)
     for i, line in enumerate(lines):
         draw.text((12, 10 + i * line_h), line, fill="#1a202c" if i else "#c05621", font=font)
-    image.paste(picture.convert("RGB"), (0, line_h * len(lines) + 16))
+    for p in pictures:
+        image.paste(p.convert("RGB"), (0, top))
+        top += p.height + 8
     return image
 
 

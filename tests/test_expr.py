@@ -461,6 +461,7 @@ def test_main_steps_writes_a_gif(tmp_path, monkeypatch, capsys):
 @pytest.mark.graphviz
 def test_main_steps_checks_the_gif_extra_before_the_work_and_only_for_a_gif(tmp_path, monkeypatch, capsys):
     import micrograd_like.flipbook as fb
+    import micrograd_like.player as player
 
     def missing():
         raise ImportError("the GIF needs pip install 'micrograd_like[gif]'")
@@ -468,7 +469,7 @@ def test_main_steps_checks_the_gif_extra_before_the_work_and_only_for_a_gif(tmp_
     def no_work(*args, **kwargs):
         raise AssertionError("the flipbook was drawn before the missing extra was named")
 
-    monkeypatch.setattr(fb, "_gif_modules", missing)
+    monkeypatch.setattr(player, "gif_modules", missing)
     monkeypatch.chdir(tmp_path)
     assert graph(["x*2", "x=1", "--steps", "-o", "page.html"], capsys)[0] == 0  # an .html needs no extra
     monkeypatch.setattr(fb, "flipbook", no_work)

@@ -331,6 +331,11 @@ def visible_caption(page, scope=""):
     return page.locator(f"{scope} .mgl-frame:not([hidden]) figcaption").inner_text()
 
 
+def address(page):
+    # read in the page: Playwright's page.url learns of history.replaceState a moment later
+    return page.evaluate("location.hash")
+
+
 def highlighted(page, scope=""):
     frame = page.locator(f"{scope} .mgl-frame:not([hidden])")
     return frame.get_attribute("data-node"), frame.locator(".node.current title").text_content()
@@ -353,11 +358,11 @@ def test_browser_steps_with_keys_buttons_slider_and_address(browser, tmp_path):
     assert highlighted(page) == (fb.frames[1].node_id,) * 2 == ("v5", "v5")  # the root sends its gradient
     page.click(".mgl-next")
     assert visible_caption(page) == fb.frames[2].caption and highlighted(page) == ("v4", "v4")
-    assert page.url.endswith("#step=2")
+    assert address(page) == "#step=2"
     page.keyboard.press("ArrowLeft")
-    assert page.url.endswith("#step=1") and page.locator(".mgl-count").inner_text() == "step 1 of 3"
+    assert address(page) == "#step=1" and page.locator(".mgl-count").inner_text() == "step 1 of 3"
     page.locator(".mgl-slider").fill("3")
-    assert visible_caption(page) == fb.frames[3].caption and page.url.endswith("#step=3")
+    assert visible_caption(page) == fb.frames[3].caption and address(page) == "#step=3"
     assert page.locator(".mgl-next").is_disabled()
 
     deep = browser.new_page(viewport={"width": 1200, "height": 700})
@@ -390,7 +395,7 @@ def test_browser_two_flipbooks_on_one_page_do_not_interfere(browser, tmp_path):
     page.keyboard.press("ArrowRight")  # the focused (last clicked) flipbook moves, the other stays
     assert page.locator(second).get_attribute("data-step") == "6"
     assert page.locator(first).get_attribute("data-step") == "2"
-    assert page.url.endswith("#step=2&other=6")
+    assert address(page) == "#step=2&other=6"
     page.locator(first).locator(".mgl-prev").click()
     assert page.locator(first).get_attribute("data-step") == "1"
     assert page.locator(second).get_attribute("data-step") == "6"
