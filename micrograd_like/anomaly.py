@@ -115,7 +115,8 @@ class AnomalyError(ArithmeticError):
         root, copies = _mirror(self._path_nodes, self.node, self._names, self._grads)
         bad = copies[id(self.node)]
         marked = [bad] + ([copies[id(self.parent)]] if self.parent is not None else [])
-        g = viz.draw_graph(root, show_grad=backward, show_local_grads=backward, highlight=marked)
+        # top to bottom: a path from an output is long and thin, and drawn across a page its text would shrink
+        g = viz.draw_graph(root, rankdir="TB", show_grad=backward, show_local_grads=backward, highlight=marked)
         order = topological_order(root)
         g.node(f"v{order.index(bad)}", fillcolor=_BAD_FILL, color=_BAD_PEN, penwidth="3")
         for i, c in enumerate(order):

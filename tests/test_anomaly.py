@@ -250,6 +250,7 @@ def test_the_picture_draws_the_path_with_the_bad_node_filled_red():
         assert f"{{ {name} |" in dot
     assert "grad inf" in dot and "label=inf" in dot  # the parent's grad as it became, the slope on its edge
     assert "detect_anomaly: backward() sent an infinite gradient from v2 (sqrt) to v1" in dot
+    assert "rankdir=TB" in dot  # a long thin path, drawn down the page so its text stays readable
 
 
 def test_a_forward_picture_shows_the_inputs_with_their_own_inputs_cut_off():
