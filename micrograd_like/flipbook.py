@@ -38,6 +38,7 @@ class Frame:
     step: Step | None  # None for the seed frame
     close_up: str = ""  # the current node, its parents and its users, large enough to read
     overview: str = ""  # the whole graph, small, in the same place in every frame
+    hover: tuple[str, ...] = ()  # per caption line, the full path of the value it is about (a tooltip)
 
 
 class Flipbook:
@@ -70,7 +71,7 @@ class Flipbook:
         shared, svgs = _share(f"{fid}-", [f.svg for f in self.frames], [f.node_id for f in self.frames])
         return player_html(fid, captions, svgs, kind="flipbook", word="step", link=self.link, shared=shared,
                            frame_attrs=[{"data-node": f.node_id} for f in self.frames], standalone=standalone,
-                           title=self.title)
+                           title=self.title, line_titles=[f.hover for f in self.frames])
 
     def _repr_html_(self) -> str:
         return self.html()
@@ -181,7 +182,8 @@ def _build(root: Value, timeout: float | None,
         shown = steps[k - 1] if k else None
         overview = _inline(svg, node_id)
         caption = _caption(k, len(steps), shown, names, root)
-        frames.append(Frame(caption, _side_by_side(close, overview), node_id, shown, close, overview))
+        frames.append(Frame(caption, _side_by_side(close, overview), node_id, shown, close, overview,
+                            _hover(shown, names, root)))
     return frames, svgs, names[root]
 
 
@@ -249,6 +251,13 @@ def _named(name: str, home: str) -> str:
     """``name`` shortened, with its neuron added when that is not ``home`` (the current node's)."""
     short, where = short_name(name)
     return short if where in ("", home) else f"{short} ({where})"
+
+
+def _hover(step: Step | None, names: Mapping[Value, str], root: Value) -> tuple[str, ...]:
+    """The full name behind each line of ``_caption``: the current node's, then each parent's."""
+    if step is None:
+        return (names[root],)
+    return (names[step.node],) + tuple(names[e.parent] for e in step.edges)
 
 
 def _caption(k: int, n: int, step: Step | None, names: Mapping[Value, str], root: Value) -> str:

@@ -46,6 +46,7 @@ def player_html(
     css: str = "",
     standalone: bool = False,
     title: str = "",
+    line_titles: Sequence[Sequence[str]] | None = None,
 ) -> str:
     """One player as an HTML fragment (or a whole page): frames, controls, style and a small script.
 
@@ -59,7 +60,8 @@ def player_html(
     the frame shown. On a page with several players, the first with a given link owns it.
     ``shared`` is HTML placed once before the frames (hidden SVG definitions they ``<use>``);
     ids in it must start with ``pid``. ``css`` is added to the player's style (rules may use
-    ``#ID``, replaced by the player's id).
+    ``#ID``, replaced by the player's id). ``line_titles[i][j]``, where given and not empty,
+    is shown on hover over line ``j`` of caption ``i`` (the flipbook's full parameter paths).
     """
     n = len(captions)
     if len(bodies) != n:
@@ -67,7 +69,9 @@ def player_html(
     shown = set(range(n)) if fallback is None else set(fallback)
     figures = []
     for i, (caption, body) in enumerate(zip(captions, bodies)):
-        lines = "".join(f"<div>{html.escape(line)}</div>" for line in caption.split("\n"))
+        hover = list(line_titles[i]) if line_titles else []
+        lines = "".join(_caption_line(line, hover[j] if j < len(hover) else "")
+                        for j, line in enumerate(caption.split("\n")))
         extra = "".join(f' {k}="{html.escape(v)}"' for k, v in (frame_attrs[i] if frame_attrs else {}).items())
         hidden = "" if i in shown else " hidden"
         figures.append(f'<figure class="mgl-frame" data-{word}="{i}"{extra}{hidden}>'
@@ -105,6 +109,12 @@ def player_html(
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             f"<title>{html.escape(title)}</title></head><body>\n{body}\n</body></html>\n")
+
+
+def _caption_line(text: str, hover: str) -> str:
+    """One line of a caption, with ``hover`` (when not empty) as its tooltip."""
+    title = f' title="{html.escape(hover)}"' if hover else ""
+    return f"<div{title}>{html.escape(text)}</div>"
 
 
 def html_or_gif(path: str | os.PathLike[str], who: str, gif_options: Mapping[str, Any]) -> tuple[str, str]:

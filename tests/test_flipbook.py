@@ -528,3 +528,36 @@ def test_the_overview_of_a_network_keeps_every_node_in_its_place_and_outlines_th
         _, current = node_texts(f.overview)
         assert current == f.node_id
         assert f.svg.index(f.close_up) < f.svg.index("<svg width=\"100%\"")  # the close-up first, the graph beside
+
+
+def test_a_caption_line_shows_the_full_path_of_its_value_on_hover():
+    loss = network_loss()
+    fb = flipbook(loss)
+    names = mg.viz.node_names(loss)
+    page = fb.html()
+    for frame in fb.frames:
+        lines = frame.caption.split("\n")
+        if frame.step is None:
+            assert frame.hover == (names[loss],)
+        else:  # the current node's line, then one line per parent
+            assert frame.hover == (names[frame.step.node],) + tuple(names[e.parent] for e in frame.step.edges)
+            assert len(lines) == len(frame.hover)
+        for line, full in zip(lines, frame.hover):
+            assert f'<div title="{html.escape(full)}">{html.escape(line)}</div>' in page
+    # the captions themselves keep the short names: a weight is w[0], its path is on hover
+    weight_lines = [(line, full) for f in fb.frames for line, full in zip(f.caption.split("\n"), f.hover)
+                    if full.endswith(".w[0]")]
+    assert weight_lines and all(full.startswith("layers.") and "layers." not in line.split(":")[0]
+                                for line, full in weight_lines)
+
+
+@pytest.mark.browser
+def test_browser_hovering_a_caption_line_names_the_full_path(browser, tmp_path):
+    fb = flipbook(network_loss())
+    path = fb.save(tmp_path / "net.html")
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(f"file://{path}#step=6")
+    line = page.locator(".mgl-frame:not([hidden]) figcaption div").first
+    assert line.get_attribute("title") == fb.frames[6].hover[0]
+    assert line.inner_text() == fb.frames[6].caption.split("\n")[0]
+    page.close()
