@@ -226,7 +226,7 @@ def test_graph_steps_writes_a_flipbook_page(tmp_path):
     assert proc.stdout.startswith("out = 0.706419; wrote ") and proc.stdout.rstrip().endswith("(4 frames)")
     page = out.read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>") and page.count('<figure class="mgl-frame"') == 4
-    captions = [html.unescape(c) for c in re.findall(r"<figcaption><div>(.*?)</div>", page)]
+    captions = [html.unescape(c) for c in re.findall(r"<figcaption><div[^>]*>(.*?)</div>", page)]
     assert captions[0] == "step 0 of 3: the seed, dout/dout = 1"
     assert captions[1].startswith("step 1 of 3: out = tanh(v2) = 0.7064")
     assert captions[3].startswith("step 3 of 3: v1 = *(x, w) = -6")
