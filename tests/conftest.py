@@ -46,6 +46,20 @@ def pytest_collection_modifyitems(items):
 
 
 CHROMIUM = "/usr/bin/chromium"
+# the flags this machine's closed network needs: no background connections, no first-run work
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium driven by playwright, one per test module (the tests are marked ``browser``)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
 
 
 @functools.cache

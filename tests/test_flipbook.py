@@ -17,9 +17,6 @@ from micrograd_like.viz import draw_graph
 
 pytestmark = pytest.mark.graphviz
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-
 
 def neuron():
     x, w, b = mg.Value(2.0, "x"), mg.Value(-3.0, "w"), mg.Value(6.88, "b")
@@ -316,15 +313,6 @@ def test_gif_without_the_extra_names_it(tmp_path, monkeypatch):
 
 
 # ---- in a real browser
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def visible_caption(page, scope=""):

@@ -7,9 +7,6 @@ import pytest
 from micrograd_like import player
 from micrograd_like.player import player_html, player_id
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-
 
 def book(n=5, word="step", link="step", **options):
     """A player of ``n`` frames, frame i drawing the text "picture i"."""
@@ -56,15 +53,6 @@ def test_bad_input_is_refused():
 
 
 # ---- in a real browser
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def open_page(browser, tmp_path, body, fragment="", name="page.html"):

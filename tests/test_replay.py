@@ -16,9 +16,6 @@ from micrograd_like.optim import SGD
 from micrograd_like.replay import FloatMLP, Recording, Replay
 from micrograd_like.train import fit
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-
 
 def moons(n=60):
     X, y = data.make_moons(n, noise=0.1, seed=0)
@@ -330,15 +327,6 @@ def test_live_in_a_kernel_redraws_one_output_after_every_epoch(monkeypatch, caps
 
 
 # ---- in a real browser
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def open_page(browser, url, width=1100):
